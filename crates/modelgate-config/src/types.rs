@@ -1,0 +1,192 @@
+//! The configuration file's types. The same `EndpointConfig` is used for
+//! endpoints declared in the file, created through the admin API (JSON) and
+//! kept in the store, so there is one definition of what an endpoint is.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use modelgate_protocol::Spec;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration file. Every section is optional; an empty file
+/// is a valid configuration with no endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Default timeouts for every endpoint.
+    #[serde(default)]
+    pub timeouts: TimeoutSettings,
+    /// How long fetched model lists are cached.
+    #[serde(default)]
+    pub catalogue: CatalogueSettings,
+    /// Gateway authentication for callers.
+    #[serde(default)]
+    pub auth: AuthSettings,
+    /// The custom endpoints.
+    #[serde(default)]
+    pub endpoints: Vec<EndpointConfig>,
+}
+
+/// One custom endpoint: a service that speaks one of the seven specs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// Unique name; clients address models as `NAME/MODEL`.
+    pub name: String,
+    /// Which API the endpoint speaks.
+    #[schemars(schema_with = "crate::schema::spec_schema")]
+    pub spec: Spec,
+    /// Base URL, e.g. `http://localhost:11434/v1` (a trailing slash is removed).
+    pub base_url: String,
+    /// When true, `base_url` is the full operation URL and nothing is appended.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub direct_endpoint: bool,
+    /// The API key. Use either `api_key` or `api_keys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// API keys: the first is the primary, the rest are tried in order on 401/403/429.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_keys: Vec<String>,
+    /// Which models the endpoint offers.
+    #[serde(default, skip_serializing_if = "ModelsConfig::is_default")]
+    pub models: ModelsConfig,
+    /// Public model id (as clients know it) → the endpoint's own model id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_map: BTreeMap<String, String>,
+    /// Extra HTTP headers sent to the endpoint.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Body fields added to every request (override the client's; objects merge deeply).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub add_params: serde_json::Map<String, serde_json::Value>,
+    /// Top-level body fields removed from every request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop_params: Vec<String>,
+    /// Free text shown in listings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Free labels for grouping and filtering.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Timeouts for this endpoint, overriding the file-wide ones.
+    #[serde(default, skip_serializing_if = "TimeoutOverrides::is_empty")]
+    pub timeouts: TimeoutOverrides,
+}
+
+impl EndpointConfig {
+    /// The keys in the order they are tried.
+    pub fn keys(&self) -> Vec<&str> {
+        self.api_key
+            .iter()
+            .chain(self.api_keys.iter())
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// The models an endpoint offers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Model ids that are always listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default: Vec<String>,
+    /// Also fetch the list from the endpoint (`GET {base}/models`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fetch: bool,
+}
+
+impl ModelsConfig {
+    /// Nothing listed and nothing fetched (lets serialization skip the section).
+    pub fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// File-wide timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutSettings {
+    /// TCP (and TLS) connect timeout. Default 10s.
+    pub connect: HumanDuration,
+    /// Time until the response headers arrive. Default 300s.
+    pub first_byte: HumanDuration,
+    /// Longest silence between two chunks of a streamed response. Default 120s.
+    pub idle: HumanDuration,
+}
+
+impl Default for TimeoutSettings {
+    fn default() -> Self {
+        Self {
+            connect: HumanDuration(Duration::from_secs(10)),
+            first_byte: HumanDuration(Duration::from_secs(300)),
+            idle: HumanDuration(Duration::from_secs(120)),
+        }
+    }
+}
+
+impl TimeoutSettings {
+    /// These settings with an endpoint's overrides applied.
+    pub fn with_overrides(self, o: &TimeoutOverrides) -> Self {
+        Self {
+            connect: o.connect.unwrap_or(self.connect),
+            first_byte: o.first_byte.unwrap_or(self.first_byte),
+            idle: o.idle.unwrap_or(self.idle),
+        }
+    }
+}
+
+/// Per-endpoint timeouts; unset fields fall back to the file-wide ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutOverrides {
+    /// TCP (and TLS) connect timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<HumanDuration>,
+    /// Time until the response headers arrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_byte: Option<HumanDuration>,
+    /// Longest silence between two chunks of a streamed response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle: Option<HumanDuration>,
+}
+
+impl TimeoutOverrides {
+    /// No override set.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// Model catalogue settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogueSettings {
+    /// How long a fetched model list stays fresh. Default 10m.
+    pub ttl: HumanDuration,
+}
+
+impl Default for CatalogueSettings {
+    fn default() -> Self {
+        Self {
+            ttl: HumanDuration(Duration::from_secs(600)),
+        }
+    }
+}
+
+/// Gateway authentication.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// Require a gateway key (`modelgate keys create`) even on a loopback address.
+    /// Keys are always required when listening on any other address.
+    pub require_keys: bool,
+}
+
+/// A duration written as `500ms`, `10s`, `5m`, `1h`, or a bare number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HumanDuration(pub Duration);
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}

@@ -1,0 +1,3 @@
+//! Byte-level framing of streamed responses.
+
+pub mod sse;

@@ -1,0 +1,124 @@
+//! The seven endpoint specs modelgate can send requests to, and one folder
+//! per wire format.
+
+pub mod openai_chat;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An endpoint's API spec: which wire format and transport it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Spec {
+    OpenAiChatCompletions,
+    OpenAiResponses,
+    Anthropic,
+    Google,
+    Azure,
+    AmazonBedrock,
+    GoogleVertex,
+}
+
+impl Spec {
+    /// Every spec, in the order the docs list them.
+    pub const ALL: [Spec; 7] = [
+        Spec::OpenAiChatCompletions,
+        Spec::OpenAiResponses,
+        Spec::Anthropic,
+        Spec::Google,
+        Spec::Azure,
+        Spec::AmazonBedrock,
+        Spec::GoogleVertex,
+    ];
+
+    /// The id used in config files, the CLI and the admin API.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Spec::OpenAiChatCompletions => "openai-chat-completions",
+            Spec::OpenAiResponses => "openai-responses",
+            Spec::Anthropic => "anthropic",
+            Spec::Google => "google",
+            Spec::Azure => "azure",
+            Spec::AmazonBedrock => "amazon-bedrock",
+            Spec::GoogleVertex => "google-vertex",
+        }
+    }
+
+    /// Whether this build can send requests to endpoints of this spec.
+    /// The others are accepted in configuration and answer a clear
+    /// "not yet supported" error when used.
+    pub const fn is_supported(self) -> bool {
+        matches!(self, Spec::OpenAiChatCompletions)
+    }
+
+    /// Names an endpoint may not take because they would read as a built-in
+    /// provider: the spec ids and their common short forms.
+    pub fn is_reserved_name(name: &str) -> bool {
+        const ALIASES: [&str; 5] = ["openai", "bedrock", "vertex", "gemini", "claude"];
+        Spec::ALL.iter().any(|s| s.id().eq_ignore_ascii_case(name))
+            || ALIASES.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// An unknown spec id; its message lists the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown spec `{given}`; expected one of: {}", Spec::ALL.map(Spec::id).join(", "))]
+pub struct UnknownSpec {
+    pub given: String,
+}
+
+impl FromStr for Spec {
+    type Err = UnknownSpec;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Spec::ALL
+            .into_iter()
+            .find(|spec| spec.id() == s)
+            .ok_or_else(|| UnknownSpec { given: s.to_owned() })
+    }
+}
+
+impl Serialize for Spec {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Spec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        for spec in Spec::ALL {
+            assert_eq!(spec.id().parse::<Spec>(), Ok(spec));
+        }
+    }
+
+    #[test]
+    fn unknown_spec_lists_known_ones() {
+        let err = "openai".parse::<Spec>().unwrap_err();
+        assert!(err.to_string().contains("openai-chat-completions"));
+    }
+
+    #[test]
+    fn reserved_names() {
+        assert!(Spec::is_reserved_name("anthropic"));
+        assert!(Spec::is_reserved_name("OpenAI"));
+        assert!(!Spec::is_reserved_name("local"));
+    }
+}

@@ -1,0 +1,5 @@
+//! OpenAI Chat Completions (and every OpenAI-compatible server).
+
+pub mod error;
+pub mod stream;
+pub mod wire;

@@ -1,0 +1,20 @@
+//! The gateway: the routing snapshot, the request pipeline, the OpenAI
+//! front door and the admin API, as an axum application.
+//!
+//! Build an [`AppState`] from the config file and a store, then
+//! [`app::serve`] it, or call [`app::router`] directly (the CLI does, to
+//! work without a running server).
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod catalogue;
+pub mod forward;
+pub mod models_door;
+pub mod pipeline;
+pub mod respond;
+pub mod snapshot;
+pub mod state;
+pub mod usage;
+
+pub use state::{AppState, Settings};

@@ -1,0 +1,127 @@
+//! The routing snapshot: every endpoint made ready, and the gateway keys.
+//!
+//! Built whole from the config file and the store, then swapped in with one
+//! atomic store (`ArcSwap`), so a request reads one consistent view without
+//! locks and an admin change never shows half-applied.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use modelgate_config::{EndpointConfig, TimeoutSettings};
+use modelgate_protocol::{ErrorKind, GatewayError};
+use modelgate_store::GatewayKey;
+use modelgate_upstream::{ClientPool, Endpoint};
+
+/// Where an endpoint was declared. File endpoints are read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    File,
+    Store,
+}
+
+/// One endpoint as the gateway routes to it.
+#[derive(Debug)]
+pub struct Route {
+    /// As declared, `${VAR}`s unresolved: what listings show.
+    pub config: EndpointConfig,
+    pub source: Source,
+    /// Ready to use, or why not (a missing variable, a bad header).
+    pub endpoint: Result<Endpoint, GatewayError>,
+}
+
+impl Route {
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The ids clients may use for this endpoint's models without fetching:
+    /// `models.default` and the public side of `model_map`.
+    pub fn declared_models(&self) -> impl Iterator<Item = &str> {
+        self.config
+            .models
+            .default
+            .iter()
+            .chain(self.config.model_map.keys())
+            .map(String::as_str)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub routes: BTreeMap<String, Arc<Route>>,
+    /// Active gateway keys by token hash → key id.
+    pub gateway_keys: HashMap<String, String>,
+}
+
+impl Snapshot {
+    pub fn build(
+        file_endpoints: &[EndpointConfig],
+        store_endpoints: Vec<EndpointConfig>,
+        keys: &[GatewayKey],
+        timeouts: TimeoutSettings,
+        pool: &ClientPool,
+    ) -> Self {
+        let mut routes = BTreeMap::new();
+        let declared = file_endpoints
+            .iter()
+            .cloned()
+            .map(|c| (c, Source::File))
+            .chain(store_endpoints.into_iter().map(|c| (c, Source::Store)));
+        for (config, source) in declared {
+            if routes.contains_key(&config.name) {
+                // The file wins: the admin API refuses such names, but a file
+                // edited later may introduce one.
+                tracing::warn!(endpoint = %config.name, "endpoint in the store has the same name as one in the config file; the file's is used");
+                continue;
+            }
+            let endpoint = prepare(&config, timeouts, pool);
+            if let Err(e) = &endpoint {
+                tracing::warn!(endpoint = %config.name, "endpoint is not usable: {}", e.message);
+            }
+            routes.insert(
+                config.name.clone(),
+                Arc::new(Route {
+                    config,
+                    source,
+                    endpoint,
+                }),
+            );
+        }
+        let gateway_keys = keys
+            .iter()
+            .filter(|k| k.is_active())
+            .map(|k| (k.hash.clone(), k.id.clone()))
+            .collect();
+        Self {
+            routes,
+            gateway_keys,
+        }
+    }
+}
+
+fn prepare(
+    config: &EndpointConfig,
+    timeouts: TimeoutSettings,
+    pool: &ClientPool,
+) -> Result<Endpoint, GatewayError> {
+    let resolved = config
+        .resolve(&modelgate_config::env_lookup)
+        .map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.to_string()).with_status(500).with_code("endpoint_misconfigured"))?;
+    let endpoint = Endpoint::build(&resolved, timeouts, pool).map_err(|e| {
+        GatewayError::new(ErrorKind::InvalidRequest, e.to_string())
+            .with_status(500)
+            .with_code("endpoint_misconfigured")
+    })?;
+    if !endpoint.spec.is_supported() {
+        return Err(GatewayError::new(
+            ErrorKind::NotSupported,
+            format!(
+                "endpoint `{}` uses spec `{}`, which this version of modelgate cannot send requests to yet (supported: openai-chat-completions)",
+                config.name, config.spec
+            ),
+        )
+        .with_code("spec_not_supported"));
+    }
+    Ok(endpoint)
+}

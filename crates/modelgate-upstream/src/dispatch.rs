@@ -1,0 +1,175 @@
+//! Sending a request to an endpoint, falling back across its keys.
+//!
+//! 401, 403 and 429 move on to the next key (a 429 also puts its key in
+//! cooldown for `Retry-After`). Any other answer, 5xx included, is the
+//! answer: another key would not fix a broken server. Network errors are
+//! not retried either. This happens before any byte reaches the client, so
+//! fallback can never mix two responses.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method};
+use modelgate_protocol::secret::scrub;
+use modelgate_protocol::spec::openai_chat::error::decode_upstream_error;
+use modelgate_protocol::{ErrorKind, GatewayError};
+
+use crate::cooldown::{self, KeyCooldowns};
+use crate::endpoint::Endpoint;
+use crate::errors;
+
+/// A response from the endpoint (any status but a key rejection).
+#[derive(Debug)]
+pub struct UpstreamResponse {
+    pub response: reqwest::Response,
+    /// Which key answered (index into `Endpoint::keys`), if the endpoint has keys.
+    pub key_index: Option<usize>,
+}
+
+/// What one key got back, for the "every key was rejected" message.
+struct Rejection {
+    key: String,
+    status: u16,
+    said: Option<String>,
+}
+
+/// Sends `body` to `{base}/{path}` with each usable key in turn.
+pub async fn send(
+    ep: &Endpoint,
+    cooldowns: &KeyCooldowns,
+    method: Method,
+    path: &str,
+    body: Option<Bytes>,
+) -> Result<UpstreamResponse, GatewayError> {
+    let url = ep.url(path);
+    if ep.keys.is_empty() {
+        let response = attempt(ep, &method, &url, None, body).await?;
+        return Ok(UpstreamResponse {
+            response,
+            key_index: None,
+        });
+    }
+    let (usable, earliest) = cooldowns.plan(&ep.name, &ep.keys, Instant::now());
+    if usable.is_empty() {
+        return Err(all_cooling(ep, earliest));
+    }
+    let mut rejections = Vec::new();
+    for index in usable {
+        let key = &ep.keys[index];
+        let auth = HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {
+            GatewayError::invalid_request(format!(
+                "key {} of endpoint `{}` has characters that cannot go in an HTTP header",
+                key.masked(),
+                ep.name
+            ))
+        })?;
+        let response = attempt(ep, &method, &url, Some(auth), body.clone()).await?;
+        let status = response.status().as_u16();
+        if !matches!(status, 401 | 403 | 429) {
+            return Ok(UpstreamResponse {
+                response,
+                key_index: Some(index),
+            });
+        }
+        if status == 429 {
+            let wait = cooldown::retry_after(response.headers(), unix_now())
+                .unwrap_or(cooldown::DEFAULT_COOLDOWN);
+            cooldowns.cool_down(&ep.name, key, Instant::now() + wait);
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        let said = decode_upstream_error(&body)
+            .message
+            .map(|m| scrub(&m, &ep.keys));
+        tracing::info!(endpoint = %ep.name, key = %key.masked(), status, "key rejected, trying the next one");
+        rejections.push(Rejection {
+            key: key.masked(),
+            status,
+            said,
+        });
+    }
+    Err(exhausted(ep, cooldowns, &rejections))
+}
+
+async fn attempt(
+    ep: &Endpoint,
+    method: &Method,
+    url: &str,
+    auth: Option<HeaderValue>,
+    body: Option<Bytes>,
+) -> Result<reqwest::Response, GatewayError> {
+    let mut request = ep.client.request(method.clone(), url).headers(ep.headers.clone());
+    if let Some(mut auth) = auth {
+        auth.set_sensitive(true);
+        request = request.header(http::header::AUTHORIZATION, auth);
+    }
+    if let Some(body) = body {
+        request = request
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body);
+    }
+    match tokio::time::timeout(ep.timeouts.first_byte.0, request.send()).await {
+        Err(_) => Err(errors::first_byte_timeout(ep)),
+        Ok(Err(e)) => Err(errors::network_error(ep, &e)),
+        Ok(Ok(response)) => Ok(response),
+    }
+}
+
+fn all_cooling(ep: &Endpoint, earliest: Option<Instant>) -> GatewayError {
+    let wait = earliest
+        .map(|t| t.saturating_duration_since(Instant::now()))
+        .unwrap_or(cooldown::DEFAULT_COOLDOWN)
+        .max(Duration::from_secs(1));
+    GatewayError::new(
+        ErrorKind::RateLimited,
+        format!(
+            "endpoint `{}` is rate limited on every key ({} of them are cooling down); retry in {}s, or add keys with `api_keys`",
+            ep.name,
+            ep.keys.len(),
+            wait.as_secs()
+        ),
+    )
+    .with_code("rate_limited_on_every_key")
+    .with_retry_after(wait)
+}
+
+fn exhausted(ep: &Endpoint, cooldowns: &KeyCooldowns, rejections: &[Rejection]) -> GatewayError {
+    let mut detail = String::new();
+    for (i, r) in rejections.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "; " };
+        let _ = write!(detail, "{sep}{} → HTTP {}", r.key, r.status);
+        if let Some(said) = &r.said {
+            let _ = write!(detail, " ({said})");
+        }
+    }
+    if rejections.iter().all(|r| r.status == 429) {
+        let (_, earliest) = cooldowns.plan(&ep.name, &ep.keys, Instant::now());
+        let mut err = all_cooling(ep, earliest);
+        err.message = format!(
+            "endpoint `{}` is rate limited on every key ({detail}); retry in {}s",
+            ep.name,
+            err.retry_after.map_or(1, |d| d.as_secs())
+        );
+        return err;
+    }
+    let (kind, status) = if rejections.iter().any(|r| r.status == 401) {
+        (ErrorKind::Authentication, 401)
+    } else {
+        (ErrorKind::PermissionDenied, 403)
+    };
+    GatewayError::new(
+        kind,
+        format!(
+            "endpoint `{}` rejected every key (key rotation exhausted): {detail}. Fix the keys with `modelgate endpoints update {} --api-key …` and check them with `modelgate endpoints test {}`",
+            ep.name, ep.name, ep.name
+        ),
+    )
+    .with_status(status)
+    .with_code("upstream_keys_exhausted")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,104 @@
+//! An endpoint made ready to use.
+
+use std::collections::BTreeMap;
+
+use modelgate_config::{EndpointConfig, TimeoutSettings};
+use modelgate_protocol::Spec;
+use modelgate_protocol::secret::ApiKey;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::client::ClientPool;
+
+/// An endpoint with its `${VAR}`s resolved and everything a request needs
+/// prepared once, so the request path allocates nothing for configuration.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    pub spec: Spec,
+    /// Without trailing slash.
+    pub base_url: String,
+    pub direct: bool,
+    pub keys: Vec<ApiKey>,
+    pub headers: HeaderMap,
+    pub model_map: BTreeMap<String, String>,
+    pub add_params: serde_json::Map<String, serde_json::Value>,
+    pub drop_params: Vec<String>,
+    pub timeouts: TimeoutSettings,
+    pub client: reqwest::Client,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("endpoint `{endpoint}`: {message}")]
+pub struct EndpointBuildError {
+    pub endpoint: String,
+    pub message: String,
+}
+
+impl Endpoint {
+    /// Builds the runtime form of an endpoint whose variables are resolved.
+    pub fn build(
+        config: &EndpointConfig,
+        defaults: TimeoutSettings,
+        pool: &ClientPool,
+    ) -> Result<Self, EndpointBuildError> {
+        let fail = |message: String| EndpointBuildError {
+            endpoint: config.name.clone(),
+            message,
+        };
+        let mut headers = HeaderMap::new();
+        for (name, value) in &config.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| fail(format!("`{name}` is not a valid HTTP header name")))?;
+            let mut value = HeaderValue::from_str(value)
+                .map_err(|_| fail(format!("the value of header `{name}` is not valid in HTTP")))?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let timeouts = defaults.with_overrides(&config.timeouts);
+        Ok(Self {
+            name: config.name.clone(),
+            spec: config.spec,
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            direct: config.direct_endpoint,
+            keys: config.keys().into_iter().map(ApiKey::new).collect(),
+            headers,
+            model_map: config.model_map.clone(),
+            add_params: config.add_params.clone(),
+            drop_params: config.drop_params.clone(),
+            timeouts,
+            client: pool.get(timeouts.connect.0),
+        })
+    }
+
+    /// The URL of an operation: `{base}/{path}`, or the base URL itself for
+    /// a direct endpoint's main operation.
+    pub fn url(&self, path: &str) -> String {
+        if self.direct {
+            self.base_url.clone()
+        } else {
+            format!("{}/{}", self.base_url, path)
+        }
+    }
+
+    /// `host:port` of the base URL, for messages such as "is the server running at …".
+    pub fn authority(&self) -> String {
+        let rest = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, r)| r);
+        let host = rest.split(['/', '?']).next().unwrap_or(rest);
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        if host.contains(':') && !host.ends_with(']') {
+            host.to_owned()
+        } else if self.base_url.starts_with("https://") {
+            format!("{host}:443")
+        } else {
+            format!("{host}:80")
+        }
+    }
+
+    /// The upstream model id for the id the client used.
+    pub fn map_model<'a>(&'a self, public: &'a str) -> &'a str {
+        self.model_map.get(public).map_or(public, String::as_str)
+    }
+}

@@ -1,0 +1,19 @@
+//! Egress: everything modelgate does to reach an endpoint.
+//!
+//! [`Endpoint`] is an endpoint's configuration made ready to use (variables
+//! resolved, headers parsed, a pooled HTTP client chosen). [`dispatch`] sends
+//! a request with key fallback; [`keytest`] and [`models`] are the two other
+//! things the gateway asks of an endpoint.
+
+pub mod client;
+pub mod cooldown;
+pub mod dispatch;
+pub mod endpoint;
+pub mod errors;
+pub mod keytest;
+pub mod models;
+
+pub use client::ClientPool;
+pub use cooldown::KeyCooldowns;
+pub use dispatch::{UpstreamResponse, send};
+pub use endpoint::{Endpoint, EndpointBuildError};
