@@ -100,14 +100,14 @@ impl fmt::Display for HumanDuration {
         let d = self.0;
         let secs = d.as_secs();
         let nanos = d.subsec_nanos();
-        if nanos % 1_000_000 != 0 {
+        if !nanos.is_multiple_of(1_000_000) {
             // Sub-millisecond precision: fractional seconds keep it exact enough.
             write!(f, "{}s", d.as_secs_f64())
         } else if nanos != 0 {
             write!(f, "{}ms", d.as_millis())
-        } else if secs != 0 && secs % 3600 == 0 {
+        } else if secs != 0 && secs.is_multiple_of(3600) {
             write!(f, "{}h", secs / 3600)
-        } else if secs != 0 && secs % 60 == 0 {
+        } else if secs != 0 && secs.is_multiple_of(60) {
             write!(f, "{}m", secs / 60)
         } else {
             write!(f, "{secs}s")

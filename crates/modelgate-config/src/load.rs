@@ -79,6 +79,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Reads, parses and validates the configuration file at `path`.
+#[expect(
+    clippy::result_large_err,
+    reason = "read once at start-up; the flat public fields are the API"
+)]
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -93,6 +97,10 @@ pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parses, normalizes and validates configuration text. `origin` names the
 /// text in errors (usually the file's path). `${VAR}` references are kept.
+#[expect(
+    clippy::result_large_err,
+    reason = "read once at start-up; the flat public fields are the API"
+)]
 pub fn parse_str(text: &str, origin: &str) -> Result<ConfigFile, ConfigError> {
     // `Option` because an empty (or comments-only) document is null.
     let parsed: Option<ConfigFile> =

@@ -52,13 +52,16 @@ fn same(a: Location, b: Location) -> bool {
     a.line() == b.line() && a.column() == b.column()
 }
 
+/// A map entry (with its key) or a sequence item.
+type Child<'a> = (Seg, Option<&'a Spanned<Key>>, &'a Spanned<Node>);
+
 fn find<'a>(
     node: &'a Node,
     loc: Location,
     key: Option<&str>,
     path: &mut Vec<Seg>,
 ) -> Option<&'a Node> {
-    let children: Vec<(Seg, Option<&Spanned<Key>>, &Spanned<Node>)> = match node {
+    let children: Vec<Child<'a>> = match node {
         Node::Map(entries) => entries
             .iter()
             .map(|(k, v)| (Seg::Key(k.value.0.clone()), Some(k), v))
@@ -170,10 +173,10 @@ pub(crate) fn split_field(field: &str) -> Vec<Seg> {
     let mut segs = vec![Seg::Key(head.to_owned())];
     if let Some(key) = rest.strip_prefix('.') {
         segs.push(Seg::Key(key.to_owned()));
-    } else if let Some(index) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        if let Ok(i) = index.parse() {
-            segs.push(Seg::Index(i));
-        }
+    } else if let Some(index) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']'))
+        && let Ok(i) = index.parse()
+    {
+        segs.push(Seg::Index(i));
     }
     segs
 }

@@ -267,7 +267,8 @@ mod tests {
     fn missing_variable_names_endpoint_field_and_var() {
         // One field at a time refers to an unset variable, so the result does
         // not depend on the order fields are visited in.
-        let cases: [(&str, fn(&mut EndpointConfig)); 4] = [
+        type Edit = fn(&mut EndpointConfig);
+        let cases: [(&str, Edit); 4] = [
             ("add_params.extra.list[0]", |ep| {
                 ep.add_params["extra"]["list"][0] = json!("${OLLAMA_KEY}");
             }),

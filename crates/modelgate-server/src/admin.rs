@@ -250,7 +250,8 @@ pub async fn endpoint_models(
     done(models(&state, &headers, &name).await)
 }
 
-/// The endpoint's own list, or `models.default` with a note saying why.
+/// The endpoint's own list plus the configured ids (`models.default`,
+/// `model_map`), or only the configured ones with a note saying why.
 async fn models(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(StatusCode, Value)> {
     check_admin(state, headers)?;
     let route = route(state, name)?;
@@ -263,7 +264,13 @@ async fn models(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(St
         Ok(list) => {
             let ids: Vec<String> = list.into_iter().map(|m| m.id).collect();
             state.catalogue.store(name, ids.clone());
-            json!({ "endpoint": name, "source": "upstream", "models": ids })
+            let mut all = ids;
+            for m in declared {
+                if !all.iter().any(|id| id == m) {
+                    all.push(m.to_owned());
+                }
+            }
+            json!({ "endpoint": name, "source": "upstream", "models": all })
         }
         Err(e) => json!({
             "endpoint": name,

@@ -9,26 +9,45 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use modelgate_store::{Store, UsageRecord};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 const QUEUE: usize = 4096;
 const MAX_BATCH: usize = 512;
 
+enum Message {
+    Record(UsageRecord),
+    /// Answered once everything queued before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
 pub struct UsageRecorder {
-    tx: mpsc::Sender<UsageRecord>,
+    tx: mpsc::Sender<Message>,
     dropped: AtomicU64,
 }
 
 impl UsageRecorder {
     pub fn start(store: Arc<dyn Store>) -> Self {
-        let (tx, mut rx) = mpsc::channel::<UsageRecord>(QUEUE);
+        let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
         tokio::spawn(async move {
+            let mut messages = Vec::with_capacity(MAX_BATCH);
             let mut batch = Vec::with_capacity(MAX_BATCH);
-            while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                if let Err(e) = store.record_usage(&batch).await {
-                    tracing::warn!("could not record usage of {} requests: {e}", batch.len());
+            while rx.recv_many(&mut messages, MAX_BATCH).await > 0 {
+                let mut waiting = Vec::new();
+                for message in messages.drain(..) {
+                    match message {
+                        Message::Record(r) => batch.push(r),
+                        Message::Flush(done) => waiting.push(done),
+                    }
                 }
-                batch.clear();
+                if !batch.is_empty() {
+                    if let Err(e) = store.record_usage(&batch).await {
+                        tracing::warn!("could not record usage of {} requests: {e}", batch.len());
+                    }
+                    batch.clear();
+                }
+                for done in waiting {
+                    let _ = done.send(());
+                }
             }
         });
         Self {
@@ -38,11 +57,19 @@ impl UsageRecorder {
     }
 
     pub fn record(&self, record: UsageRecord) {
-        if self.tx.try_send(record).is_err() {
+        if self.tx.try_send(Message::Record(record)).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 tracing::warn!("usage queue full: {n} records dropped so far");
             }
+        }
+    }
+
+    /// Waits until every record queued so far is written (for shutdown and tests).
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.tx.send(Message::Flush(done)).await.is_ok() {
+            let _ = written.await;
         }
     }
 }

@@ -1,0 +1,74 @@
+//! Errors in OpenAI's shape, with hints; timeouts.
+
+use modelgate_testkit::{FakeUpstream, Reply};
+use serde_json::json;
+
+use crate::harness::{Gateway, config, endpoint, message};
+
+#[tokio::test]
+async fn upstream_404_hints_at_a_missing_v1() {
+    let upstream = FakeUpstream::start(|_| Reply::text(404, "404 page not found")).await;
+    // Base URL without /v1: the classic mistake with Ollama.
+    let gw = Gateway::start(&config(&[endpoint("ollama", &upstream.url(""), "")])).await;
+    let answer = gw.chat("ollama/llama3").await;
+    assert_eq!(answer.status, 404);
+    assert!(message(&answer).contains("may lack `/v1`"), "{}", message(&answer));
+    assert_eq!(upstream.last().path, "/chat/completions");
+}
+
+#[tokio::test]
+async fn connection_refused_asks_whether_the_server_runs() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let gw = Gateway::start(&config(&[endpoint("down", &format!("http://{addr}/v1"), "")])).await;
+    let answer = gw.chat("down/m").await;
+    assert_eq!(answer.status, 502);
+    assert_eq!(answer.json["error"]["code"], "upstream_unreachable");
+    assert!(message(&answer).contains(&format!("Is the server running at {addr}?")), "{}", message(&answer));
+}
+
+#[tokio::test]
+async fn first_byte_timeout_is_a_504() {
+    let upstream = FakeUpstream::start(|_| Reply::Hang).await;
+    let gw = Gateway::start(&config(&[endpoint("slow", &upstream.url("/v1"), "    timeouts: {first_byte: 300ms}\n")])).await;
+    let answer = gw.chat("slow/m").await;
+    assert_eq!(answer.status, 504);
+    assert_eq!(answer.json["error"]["code"], "upstream_timeout");
+    assert!(message(&answer).contains("first_byte"));
+}
+
+#[tokio::test]
+async fn bad_requests_get_openai_errors_with_hints() {
+    let upstream = FakeUpstream::start(|_| Reply::text(200, "unused")).await;
+    let gw = Gateway::start(&config(&[endpoint("ep", &upstream.url("/v1"), "")])).await;
+    let not_json = gw
+        .http
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    let body: serde_json::Value = not_json.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert!(body["error"]["message"].as_str().unwrap().contains("not a valid JSON object"));
+
+    let no_model = gw.post("/v1/chat/completions", &json!({"messages": []})).await;
+    assert_eq!(no_model.status, 400);
+    assert_eq!(no_model.json["error"]["param"], "model");
+
+    let no_route = gw.get("/v2/whatever").await;
+    assert_eq!(no_route.status, 404);
+    assert!(message(&no_route).contains("/v1/chat/completions"));
+    assert_eq!(upstream.hits(), 0);
+}
+
+#[tokio::test]
+async fn unsupported_specs_answer_not_yet_supported() {
+    let gw = Gateway::start("endpoints:\n  - name: my-claude\n    spec: anthropic\n    base_url: http://127.0.0.1:9\n").await;
+    let answer = gw.chat("my-claude/claude-sonnet-4-6").await;
+    assert_eq!(answer.status, 501);
+    assert_eq!(answer.json["error"]["code"], "spec_not_supported");
+    assert!(message(&answer).contains("cannot send requests to yet"));
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real gateway against fake upstreams on
+//! 127.0.0.1:0, and the real binary for the CLI. One test binary, so the
+//! tree is linked once.
+
+mod admin;
+mod cli;
+mod errors;
+mod fallback;
+mod harness;
+mod passthrough;
+mod streaming;
