@@ -67,7 +67,8 @@ impl<'a> JsonObject<'a> {
 
     /// Sets a field, replacing every earlier occurrence.
     pub fn set(&mut self, key: &str, value: &Value) {
-        let raw = RawValue::from_string(value.to_string()).expect("a Value serializes to valid JSON");
+        let raw =
+            RawValue::from_string(value.to_string()).expect("a Value serializes to valid JSON");
         self.set_raw(key, raw);
     }
 
@@ -89,7 +90,9 @@ impl<'a> JsonObject<'a> {
                     }
                 });
             }
-            None => self.fields.push((Cow::Owned(key.to_owned()), Cow::Owned(raw))),
+            None => self
+                .fields
+                .push((Cow::Owned(key.to_owned()), Cow::Owned(raw))),
         }
     }
 
@@ -217,7 +220,10 @@ mod tests {
         assert_eq!(v["top_k"], 40);
         assert_eq!(v["min_p"], 0.05);
         assert!(v.get("repetition_penalty").is_none());
-        assert_eq!(v["metadata"], json!({"a":1,"b":true,"nested":{"x":1,"y":2}}));
+        assert_eq!(
+            v["metadata"],
+            json!({"a":1,"b":true,"nested":{"x":1,"y":2}})
+        );
         assert_eq!(v["temperature"], 0.2);
     }
 

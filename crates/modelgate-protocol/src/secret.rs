@@ -67,6 +67,9 @@ mod tests {
     #[test]
     fn masks_keep_prefix_and_tail() {
         assert_eq!(mask_secret("sk-abcdefghijklmnopwxyz"), "sk-…wxyz");
+        assert_eq!(mask_secret("sk-proj-abcdefghwxyz"), "sk-…wxyz");
+        assert_eq!(mask_secret("mga-abcdefghwxyz"), "mga-…wxyz");
+        assert_eq!(mask_secret("abcdefghijkl"), "abc…ijkl");
         assert_eq!(mask_secret("AIzaSyD-abcdefghijklmnop"), "AIz…mnop");
         assert_eq!(mask_secret("short-key"), "…ey");
         assert_eq!(mask_secret("abc"), "****");
@@ -81,7 +84,10 @@ mod tests {
     #[test]
     fn scrub_masks_echoed_keys() {
         let key = ApiKey::new("sk-supersecretvalue1234");
-        let msg = scrub("Incorrect API key provided: sk-supersecretvalue1234.", &[key]);
+        let msg = scrub(
+            "Incorrect API key provided: sk-supersecretvalue1234.",
+            &[key],
+        );
         assert_eq!(msg, "Incorrect API key provided: sk-…1234.");
     }
 }

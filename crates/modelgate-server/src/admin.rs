@@ -35,7 +35,11 @@ fn store_error(e: StoreError) -> GatewayError {
         StoreError::NotFound { .. } => ErrorKind::NotFound,
         _ => ErrorKind::Internal,
     };
-    let status = if matches!(e, StoreError::AlreadyExists { .. }) { 409 } else { kind.default_status() };
+    let status = if matches!(e, StoreError::AlreadyExists { .. }) {
+        409
+    } else {
+        kind.default_status()
+    };
     GatewayError::new(kind, e.to_string()).with_status(status)
 }
 
@@ -68,22 +72,39 @@ pub fn endpoint_view(route: &Route) -> Value {
 
 fn is_sensitive_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["authorization", "key", "token", "secret", "cookie", "password"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "authorization",
+        "key",
+        "token",
+        "secret",
+        "cookie",
+        "password",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 fn route(state: &AppState, name: &str) -> Result<Arc<Route>> {
-    state.snapshot.load().routes.get(name).cloned().ok_or_else(|| {
-        GatewayError::not_found(format!(
-            "no endpoint named `{name}`; `modelgate endpoints list` shows them"
-        ))
-        .with_code("endpoint_not_found")
-    })
+    state
+        .snapshot
+        .load()
+        .routes
+        .get(name)
+        .cloned()
+        .ok_or_else(|| {
+            GatewayError::not_found(format!(
+                "no endpoint named `{name}`; `modelgate endpoints list` shows them"
+            ))
+            .with_code("endpoint_not_found")
+        })
 }
 
 fn read_only(state: &AppState, name: &str) -> GatewayError {
-    let file = state.settings.config_path.as_deref().unwrap_or("the config file");
+    let file = state
+        .settings
+        .config_path
+        .as_deref()
+        .unwrap_or("the config file");
     GatewayError::invalid_request(format!(
         "endpoint `{name}` is declared in {file} and is read-only here; edit the file instead"
     ))
@@ -123,7 +144,10 @@ pub async fn get_endpoint(
 ) -> Response {
     done((|| -> Result<(StatusCode, Value)> {
         check_admin(&state, &headers)?;
-        Ok((StatusCode::OK, endpoint_view(route(&state, &name)?.as_ref())))
+        Ok((
+            StatusCode::OK,
+            endpoint_view(route(&state, &name)?.as_ref()),
+        ))
     })())
 }
 
@@ -149,9 +173,16 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Value) -> Result<(S
             .with_code("endpoint_exists"),
         });
     }
-    state.store.create_endpoint(&config).await.map_err(store_error)?;
+    state
+        .store
+        .create_endpoint(&config)
+        .await
+        .map_err(store_error)?;
     state.rebuild().await.map_err(store_error)?;
-    Ok((StatusCode::CREATED, endpoint_view(route(state, &config.name)?.as_ref())))
+    Ok((
+        StatusCode::CREATED,
+        endpoint_view(route(state, &config.name)?.as_ref()),
+    ))
 }
 
 pub async fn update_endpoint(
@@ -165,7 +196,12 @@ pub async fn update_endpoint(
 
 /// Applies a partial update: given fields replace the stored ones, `null`
 /// resets a field. A new `api_key` or `api_keys` replaces every key (rotation).
-async fn update(state: &AppState, headers: &HeaderMap, name: &str, patch: Value) -> Result<(StatusCode, Value)> {
+async fn update(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    patch: Value,
+) -> Result<(StatusCode, Value)> {
     check_admin(state, headers)?;
     let existing = route(state, name)?;
     if existing.source == Source::File {
@@ -179,8 +215,11 @@ async fn update(state: &AppState, headers: &HeaderMap, name: &str, patch: Value)
         .get_endpoint(name)
         .await
         .map_err(store_error)?
-        .ok_or_else(|| GatewayError::not_found(format!("no endpoint named `{name}` in the store")))?;
-    let mut merged = serde_json::to_value(&stored).map_err(|e| GatewayError::internal(e.to_string()))?;
+        .ok_or_else(|| {
+            GatewayError::not_found(format!("no endpoint named `{name}` in the store"))
+        })?;
+    let mut merged =
+        serde_json::to_value(&stored).map_err(|e| GatewayError::internal(e.to_string()))?;
     let Value::Object(fields) = &mut merged else {
         return Err(GatewayError::internal("stored endpoint is not an object"));
     };
@@ -201,7 +240,11 @@ async fn update(state: &AppState, headers: &HeaderMap, name: &str, patch: Value)
         }
     }
     let config = checked(merged)?;
-    state.store.update_endpoint(&config).await.map_err(store_error)?;
+    state
+        .store
+        .update_endpoint(&config)
+        .await
+        .map_err(store_error)?;
     state.rebuild().await.map_err(store_error)?;
     Ok((StatusCode::OK, endpoint_view(route(state, name)?.as_ref())))
 }
@@ -220,7 +263,11 @@ async fn delete(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(St
     if route(state, name)?.source == Source::File {
         return Err(read_only(state, name));
     }
-    state.store.delete_endpoint(name).await.map_err(store_error)?;
+    state
+        .store
+        .delete_endpoint(name)
+        .await
+        .map_err(store_error)?;
     state.rebuild().await.map_err(store_error)?;
     Ok((StatusCode::OK, json!({ "deleted": name })))
 }
@@ -238,8 +285,13 @@ async fn test(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(Stat
     let route = route(state, name)?;
     let endpoint = route.endpoint.as_ref().map_err(Clone::clone)?;
     let results = modelgate_upstream::keytest::test_keys(endpoint).await;
-    let ok = results.iter().all(|r| r.verdict == modelgate_upstream::keytest::Verdict::Ok);
-    Ok((StatusCode::OK, json!({ "endpoint": name, "ok": ok, "results": results })))
+    let ok = results
+        .iter()
+        .all(|r| r.verdict == modelgate_upstream::keytest::Verdict::Ok);
+    Ok((
+        StatusCode::OK,
+        json!({ "endpoint": name, "ok": ok, "results": results }),
+    ))
 }
 
 pub async fn endpoint_models(
@@ -303,29 +355,39 @@ pub async fn create_key(
     headers: HeaderMap,
     Json(body): Json<NewKey>,
 ) -> Response {
-    done(async {
-        check_admin(&state, &headers)?;
-        let name = body.name.trim();
-        if name.is_empty() {
-            return Err(GatewayError::invalid_request("a key needs a name, e.g. {\"name\": \"laptop\"}"));
+    done(
+        async {
+            check_admin(&state, &headers)?;
+            let name = body.name.trim();
+            if name.is_empty() {
+                return Err(GatewayError::invalid_request(
+                    "a key needs a name, e.g. {\"name\": \"laptop\"}",
+                ));
+            }
+            let created = state
+                .store
+                .create_gateway_key(name)
+                .await
+                .map_err(store_error)?;
+            state.rebuild().await.map_err(store_error)?;
+            let mut view = key_view(&created.key);
+            view["token"] = json!(created.token);
+            Ok((StatusCode::CREATED, view))
         }
-        let created = state.store.create_gateway_key(name).await.map_err(store_error)?;
-        state.rebuild().await.map_err(store_error)?;
-        let mut view = key_view(&created.key);
-        view["token"] = json!(created.token);
-        Ok((StatusCode::CREATED, view))
-    }
-    .await)
+        .await,
+    )
 }
 
 pub async fn list_keys(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    done(async {
-        check_admin(&state, &headers)?;
-        let keys = state.store.list_gateway_keys().await.map_err(store_error)?;
-        let list: Vec<Value> = keys.iter().map(key_view).collect();
-        Ok((StatusCode::OK, json!({ "keys": list })))
-    }
-    .await)
+    done(
+        async {
+            check_admin(&state, &headers)?;
+            let keys = state.store.list_gateway_keys().await.map_err(store_error)?;
+            let list: Vec<Value> = keys.iter().map(key_view).collect();
+            Ok((StatusCode::OK, json!({ "keys": list })))
+        }
+        .await,
+    )
 }
 
 pub async fn revoke_key(
@@ -333,15 +395,22 @@ pub async fn revoke_key(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    done(async {
-        check_admin(&state, &headers)?;
-        if !state.store.revoke_gateway_key(&id).await.map_err(store_error)? {
-            return Err(GatewayError::not_found(format!(
-                "no active gateway key with id or name `{id}`"
-            )));
+    done(
+        async {
+            check_admin(&state, &headers)?;
+            if !state
+                .store
+                .revoke_gateway_key(&id)
+                .await
+                .map_err(store_error)?
+            {
+                return Err(GatewayError::not_found(format!(
+                    "no active gateway key with id or name `{id}`"
+                )));
+            }
+            state.rebuild().await.map_err(store_error)?;
+            Ok((StatusCode::OK, json!({ "revoked": id })))
         }
-        state.rebuild().await.map_err(store_error)?;
-        Ok((StatusCode::OK, json!({ "revoked": id })))
-    }
-    .await)
+        .await,
+    )
 }

@@ -15,9 +15,17 @@ pub struct Caller {
 
 /// The credential a client sent, in any of the headers SDKs use.
 fn presented_token(headers: &HeaderMap) -> Option<&str> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .or_else(|| header("x-api-key"))
         .or_else(|| header("api-key"))
         .or_else(|| header("x-goog-api-key"))
@@ -36,10 +44,16 @@ pub fn gateway_caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, G
     });
     if key_id.is_none() && state.settings.require_keys {
         let message = match token {
-            None => "this gateway requires a key: send `Authorization: Bearer mg-…` (create one with `modelgate keys create NAME`)",
-            Some(_) => "the gateway key is not valid (mistyped or revoked); `modelgate keys list` shows the active keys",
+            None => {
+                "this gateway requires a key: send `Authorization: Bearer mg-…` (create one with `modelgate keys create NAME`)"
+            }
+            Some(_) => {
+                "the gateway key is not valid (mistyped or revoked); `modelgate keys list` shows the active keys"
+            }
         };
-        return Err(GatewayError::new(ErrorKind::Authentication, message).with_code("invalid_api_key"));
+        return Err(
+            GatewayError::new(ErrorKind::Authentication, message).with_code("invalid_api_key")
+        );
     }
     Ok(Caller { key_id })
 }

@@ -9,10 +9,13 @@ use modelgate_upstream::KeyCooldowns;
 
 use crate::snapshot::{Route, Snapshot};
 
+/// A fetched model list and when it was fetched.
+type FetchedList = (Instant, Arc<Vec<String>>);
+
 /// Model lists fetched from endpoints with `models.fetch: true`.
 #[derive(Debug, Default)]
 pub struct Catalogue {
-    fetched: Mutex<HashMap<String, (Instant, Arc<Vec<String>>)>>,
+    fetched: Mutex<HashMap<String, FetchedList>>,
 }
 
 /// A resolved model: the route and the model id as the client knows it
@@ -56,7 +59,12 @@ impl Catalogue {
 
     /// Fetches the lists of every `fetch: true` endpoint whose list is stale.
     /// Failures are logged and leave the endpoint with its declared models.
-    pub async fn refresh_stale(&self, snapshot: &Snapshot, cooldowns: &KeyCooldowns, ttl: Duration) {
+    pub async fn refresh_stale(
+        &self,
+        snapshot: &Snapshot,
+        cooldowns: &KeyCooldowns,
+        ttl: Duration,
+    ) {
         let stale: Vec<_> = snapshot
             .routes
             .values()
@@ -70,7 +78,9 @@ impl Catalogue {
         for (name, result) in futures_util::future::join_all(fetches).await {
             match result {
                 Ok(list) => self.store(&name, list.into_iter().map(|m| m.id).collect()),
-                Err(e) => tracing::warn!(endpoint = %name, "could not fetch the model list: {}", e.message),
+                Err(e) => {
+                    tracing::warn!(endpoint = %name, "could not fetch the model list: {}", e.message)
+                }
             }
         }
     }
@@ -110,7 +120,10 @@ impl Catalogue {
                 model: model.to_owned(),
             })),
             many => {
-                let names: Vec<String> = many.iter().map(|r| format!("`{}/{model}`", r.name())).collect();
+                let names: Vec<String> = many
+                    .iter()
+                    .map(|r| format!("`{}/{model}`", r.name()))
+                    .collect();
                 Err(GatewayError::invalid_request(format!(
                     "model `{model}` is offered by several endpoints; name one: {}",
                     names.join(", ")
@@ -133,7 +146,9 @@ impl Catalogue {
         let near = modelgate_config::nearest(model, known.iter().map(String::as_str), 3);
         let mut message = format!("model `{model}` is not offered by any endpoint");
         if snapshot.routes.is_empty() {
-            message.push_str("; no endpoints are configured yet: add one with `modelgate endpoints add`");
+            message.push_str(
+                "; no endpoints are configured yet: add one with `modelgate endpoints add`",
+            );
         } else if near.is_empty() {
             let names: Vec<&str> = snapshot.routes.keys().map(String::as_str).collect();
             message.push_str(&format!(

@@ -97,7 +97,10 @@ pub fn openai_stream(
 }
 
 /// Reads a whole non-streamed body, bounded by the idle timeout.
-pub async fn read_body(endpoint: &Endpoint, response: reqwest::Response) -> Result<Bytes, GatewayError> {
+pub async fn read_body(
+    endpoint: &Endpoint,
+    response: reqwest::Response,
+) -> Result<Bytes, GatewayError> {
     match tokio::time::timeout(endpoint.timeouts.idle.0, response.bytes()).await {
         Err(_) => Err(errors::idle_timeout(endpoint)),
         Ok(Err(e)) => Err(errors::body_error(endpoint, &e)),

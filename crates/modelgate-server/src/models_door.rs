@@ -18,11 +18,17 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     }
     let ttl = state.catalogue_ttl();
     let snapshot = state.snapshot.load_full();
-    state.catalogue.refresh_stale(&snapshot, &state.cooldowns, ttl).await;
+    state
+        .catalogue
+        .refresh_stale(&snapshot, &state.cooldowns, ttl)
+        .await;
     let mut data = Vec::new();
     for route in snapshot.routes.values() {
         for model in state.catalogue.models_of(route, ttl) {
-            data.push(model_object(&format!("{}/{model}", route.name()), route.name()));
+            data.push(model_object(
+                &format!("{}/{model}", route.name()),
+                route.name(),
+            ));
         }
     }
     json(StatusCode::OK, &json!({"object": "list", "data": data}))

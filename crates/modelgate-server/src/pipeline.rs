@@ -55,7 +55,12 @@ async fn chat(
     };
     let stream = request.get_bool("stream").unwrap_or(false);
     let resolved = resolve(&state, &model).await?;
-    let endpoint = resolved.route.endpoint.as_ref().map_err(Clone::clone)?.clone();
+    let endpoint = resolved
+        .route
+        .endpoint
+        .as_ref()
+        .map_err(Clone::clone)?
+        .clone();
     let upstream_model = endpoint.map_model(&resolved.model).to_owned();
     let log = RequestLog {
         endpoint: endpoint.name.clone(),
@@ -90,7 +95,9 @@ async fn chat(
     };
     let status = upstream.status();
     if !status.is_success() {
-        let body = forward::read_body(&endpoint, upstream).await.unwrap_or_default();
+        let body = forward::read_body(&endpoint, upstream)
+            .await
+            .unwrap_or_default();
         let err = errors::status_error(&endpoint, status.as_u16(), &body);
         log.finish(&state, err.status, None);
         return Err(err);
@@ -104,7 +111,10 @@ async fn chat(
         let body = forward::openai_stream(state.clone(), endpoint.clone(), upstream, log);
         let mut response = Response::new(Body::from_stream(body));
         let h = response.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
         add_route_header(&mut response, &endpoint);
@@ -134,7 +144,10 @@ async fn resolve(state: &AppState, model: &str) -> Result<Resolved, GatewayError
     if let Some(found) = state.catalogue.resolve(&snapshot, model, ttl)? {
         return Ok(found);
     }
-    state.catalogue.refresh_stale(&snapshot, &state.cooldowns, ttl).await;
+    state
+        .catalogue
+        .refresh_stale(&snapshot, &state.cooldowns, ttl)
+        .await;
     state
         .catalogue
         .resolve(&snapshot, model, ttl)?
@@ -144,7 +157,12 @@ async fn resolve(state: &AppState, model: &str) -> Result<Resolved, GatewayError
 /// Applies the endpoint's settings to the body: model id, dropped and added
 /// params. Returns whether anything changed, so an unchanged body is sent
 /// as the very bytes the client wrote.
-pub fn shape(request: &mut JsonObject<'_>, ep: &Endpoint, sent_model: &str, upstream_model: &str) -> bool {
+pub fn shape(
+    request: &mut JsonObject<'_>,
+    ep: &Endpoint,
+    sent_model: &str,
+    upstream_model: &str,
+) -> bool {
     let mut changed = false;
     if sent_model != upstream_model {
         request.set_str("model", upstream_model);

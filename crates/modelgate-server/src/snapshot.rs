@@ -105,9 +105,11 @@ fn prepare(
     timeouts: TimeoutSettings,
     pool: &ClientPool,
 ) -> Result<Endpoint, GatewayError> {
-    let resolved = config
-        .resolve(&modelgate_config::env_lookup)
-        .map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.to_string()).with_status(500).with_code("endpoint_misconfigured"))?;
+    let resolved = config.resolve(&modelgate_config::env_lookup).map_err(|e| {
+        GatewayError::new(ErrorKind::InvalidRequest, e.to_string())
+            .with_status(500)
+            .with_code("endpoint_misconfigured")
+    })?;
     let endpoint = Endpoint::build(&resolved, timeouts, pool).map_err(|e| {
         GatewayError::new(ErrorKind::InvalidRequest, e.to_string())
             .with_status(500)

@@ -25,7 +25,8 @@ mod sqlite;
 mod suite;
 
 pub use data_dir::DataDir;
-pub use secret::{MasterKey, mask_secret};
+pub use modelgate_protocol::secret::mask_secret;
+pub use secret::MasterKey;
 pub use sqlite::SqliteStore;
 
 /// What a store keeps. Object-safe: use it as `Arc<dyn Store>`.

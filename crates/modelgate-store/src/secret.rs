@@ -224,30 +224,6 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// A secret shortened for display: `sk-…wxyz`.
-///
-/// Keeps a known-looking prefix (up to and including the first `-`, when
-/// that is at most 4 characters, else the first 3 characters) and the last 4
-/// characters. Shorter strings reveal less: under 12 characters only `…` and
-/// the last 2, under 6 characters nothing (`****`).
-pub fn mask_secret(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    let tail = |k: usize| chars[n - k..].iter().collect::<String>();
-    if n < 6 {
-        return "****".to_owned();
-    }
-    if n < 12 {
-        return format!("…{}", tail(2));
-    }
-    let prefix_len = match chars.iter().position(|&c| c == '-') {
-        Some(i) if i < 4 => i + 1,
-        _ => 3,
-    };
-    let prefix: String = chars[..prefix_len].iter().collect();
-    format!("{prefix}…{}", tail(4))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,18 +373,4 @@ mod tests {
         assert!(err.contains("does not hold a 32-byte key"), "{err}");
     }
 
-    #[test]
-    fn mask_secret_cases() {
-        assert_eq!(mask_secret("sk-abcdefghijklwxyz"), "sk-…wxyz");
-        assert_eq!(mask_secret("sk-proj-abcdefghwxyz"), "sk-…wxyz");
-        assert_eq!(mask_secret("mga-abcdefghwxyz"), "mga-…wxyz");
-        assert_eq!(mask_secret("AIzaSyABCDEFGHwxyz"), "AIz…wxyz");
-        assert_eq!(mask_secret("bearer-abcdefwxyz"), "bea…wxyz");
-        assert_eq!(mask_secret("abcdefghijkl"), "abc…ijkl");
-        assert_eq!(mask_secret("abcdefghijk"), "…jk");
-        assert_eq!(mask_secret("abcdef"), "…ef");
-        assert_eq!(mask_secret("abcde"), "****");
-        assert_eq!(mask_secret(""), "****");
-        assert_eq!(mask_secret("ключ-секретный-wxyz"), "клю…wxyz");
-    }
 }

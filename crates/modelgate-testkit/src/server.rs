@@ -143,17 +143,25 @@ impl FakeUpstream {
     }
 
     pub fn last(&self) -> Recorded {
-        self.lock().last().cloned().expect("the fake upstream received no request")
+        self.lock()
+            .last()
+            .cloned()
+            .expect("the fake upstream received no request")
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Recorded>> {
-        self.shared.requests.lock().unwrap_or_else(|p| p.into_inner())
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let recorded = Recorded {
         method: parts.method,
         path: parts

@@ -57,7 +57,12 @@ impl KeyCooldowns {
 
     /// Splits the keys into those usable at `now` (in configured order) and
     /// the earliest moment one of the others becomes usable.
-    pub fn plan(&self, endpoint: &str, keys: &[ApiKey], now: Instant) -> (Vec<usize>, Option<Instant>) {
+    pub fn plan(
+        &self,
+        endpoint: &str,
+        keys: &[ApiKey],
+        now: Instant,
+    ) -> (Vec<usize>, Option<Instant>) {
         let mut usable = Vec::with_capacity(keys.len());
         let mut earliest: Option<Instant> = None;
         for (i, key) in keys.iter().enumerate() {
@@ -73,7 +78,12 @@ impl KeyCooldowns {
 /// How long a 429 asks us to wait: `retry-after-ms` (OpenAI), then
 /// `Retry-After` in seconds or as an HTTP date; capped at [`MAX_COOLDOWN`].
 pub fn retry_after(headers: &HeaderMap, now_unix: u64) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     let wait = if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         Duration::from_secs_f64(ms.max(0.0) / 1000.0)
     } else {
@@ -98,7 +108,10 @@ fn http_date_to_unix(s: &str) -> Option<u64> {
     let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
     let day: i64 = day.parse().ok()?;
     let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     let [h, m, sec] = hms.as_slice() else {
         return None;
     };
@@ -127,16 +140,28 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(retry_after(&headers(&[("retry-after", "7")]), 0), Some(Duration::from_secs(7)));
         assert_eq!(
-            retry_after(&headers(&[("retry-after-ms", "1500"), ("retry-after", "9")]), 0),
+            retry_after(&headers(&[("retry-after", "7")]), 0),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after-ms", "1500"), ("retry-after", "9")]),
+                0
+            ),
             Some(Duration::from_millis(1500))
         );
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")]), 784_111_770),
+            retry_after(
+                &headers(&[("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")]),
+                784_111_770
+            ),
             Some(Duration::from_secs(7))
         );
-        assert_eq!(retry_after(&headers(&[("retry-after", "99999")]), 0), Some(MAX_COOLDOWN));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "99999")]), 0),
+            Some(MAX_COOLDOWN)
+        );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), 0), None);
         assert_eq!(retry_after(&headers(&[]), 0), None);
     }
@@ -162,7 +187,10 @@ mod tests {
         let t0 = Instant::now();
         cooldowns.cool_down("a", &key, t0 + Duration::from_secs(60));
         cooldowns.cool_down("a", &key, t0 + Duration::from_secs(5));
-        assert_eq!(cooldowns.cooling_until("a", &key, t0), Some(t0 + Duration::from_secs(60)));
+        assert_eq!(
+            cooldowns.cooling_until("a", &key, t0),
+            Some(t0 + Duration::from_secs(60))
+        );
         assert_eq!(cooldowns.cooling_until("b", &key, t0), None);
     }
 }

@@ -98,7 +98,10 @@ async fn attempt(
     auth: Option<HeaderValue>,
     body: Option<Bytes>,
 ) -> Result<reqwest::Response, GatewayError> {
-    let mut request = ep.client.request(method.clone(), url).headers(ep.headers.clone());
+    let mut request = ep
+        .client
+        .request(method.clone(), url)
+        .headers(ep.headers.clone());
     if let Some(mut auth) = auth {
         auth.set_sensitive(true);
         request = request.header(http::header::AUTHORIZATION, auth);

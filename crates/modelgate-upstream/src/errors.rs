@@ -35,10 +35,7 @@ pub fn network_error(ep: &Endpoint, err: &reqwest::Error) -> GatewayError {
             ep.name
         )
     } else {
-        format!(
-            "request to endpoint `{}` at {at} failed: {cause}",
-            ep.name
-        )
+        format!("request to endpoint `{}` at {at} failed: {cause}", ep.name)
     };
     GatewayError::new(ErrorKind::UpstreamUnreachable, scrub(&message, &ep.keys))
         .with_code("upstream_unreachable")
@@ -130,7 +127,9 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
                 .as_deref()
                 .is_some_and(|m| m.to_lowercase().contains("model"));
         if about_model {
-            message.push_str(". Check the model id: `modelgate models` lists what the endpoint offers");
+            message.push_str(
+                ". Check the model id: `modelgate models` lists what the endpoint offers",
+            );
         } else if !ep.direct {
             message.push_str(&format!(
                 ". The base URL `{}` may lack `/v1`: OpenAI-compatible servers usually serve `…/v1/chat/completions`",

@@ -109,7 +109,13 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
                 format!("no answer within {}", errors::fmt_duration(timeout)),
             );
         }
-        Ok(Err(e)) => return report(Verdict::NetworkError, None, errors::network_error(ep, &e).message),
+        Ok(Err(e)) => {
+            return report(
+                Verdict::NetworkError,
+                None,
+                errors::network_error(ep, &e).message,
+            );
+        }
         Ok(Ok(r)) => r,
     };
     let status = response.status().as_u16();

@@ -28,16 +28,34 @@ pub struct Global {
     #[arg(long, global = true, env = "MODELGATE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory (SQLite store, master key, admin token).
-    #[arg(long, global = true, env = "MODELGATE_DATA_DIR", value_name = "DIR", default_value = "./modelgate-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MODELGATE_DATA_DIR",
+        value_name = "DIR",
+        default_value = "./modelgate-data"
+    )]
     pub data_dir: PathBuf,
     /// URL of a running modelgate server to talk to, e.g. http://127.0.0.1:4000.
     #[arg(long, global = true, env = "MODELGATE_URL", value_name = "URL")]
     pub server: Option<String>,
     /// Admin token of that server (default: the data directory's admin.token).
-    #[arg(long, global = true, env = "MODELGATE_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MODELGATE_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
     /// Gateway key for model requests (`modelgate keys create`).
-    #[arg(long, global = true, env = "MODELGATE_API_KEY", value_name = "KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MODELGATE_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
     pub gateway_key: Option<String>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]

@@ -47,8 +47,12 @@ impl Reply {
     pub async fn json(self) -> Result<(u16, Value)> {
         let bytes: Vec<Bytes> = self.body.try_collect().await?;
         let bytes = bytes.concat();
-        let value = serde_json::from_slice(&bytes)
-            .with_context(|| format!("the server answered HTTP {} with something that is not JSON", self.status))?;
+        let value = serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "the server answered HTTP {} with something that is not JSON",
+                self.status
+            )
+        })?;
         Ok((self.status, value))
     }
 }
@@ -76,9 +80,20 @@ impl Conn {
         })
     }
 
-    pub async fn send(&self, auth: Auth, method: Method, path: &str, body: Option<&Value>) -> Result<Reply> {
+    pub async fn send(
+        &self,
+        auth: Auth,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply> {
         match self {
-            Conn::Remote { http, base, admin_token, api_key } => {
+            Conn::Remote {
+                http,
+                base,
+                admin_token,
+                api_key,
+            } => {
                 let mut request = http.request(method, format!("{base}{path}"));
                 let token = match auth {
                     Auth::Admin => Some(admin_token.as_deref().ok_or_else(|| {
@@ -92,15 +107,21 @@ impl Conn {
                 if let Some(body) = body {
                     request = request.json(body);
                 }
-                let response = request
-                    .send()
-                    .await
-                    .with_context(|| format!("cannot reach the modelgate server at {base}; is it running?"))?;
+                let response = request.send().await.with_context(|| {
+                    format!("cannot reach the modelgate server at {base}; is it running?")
+                })?;
                 let status = response.status().as_u16();
                 let body = response.bytes_stream().map_err(anyhow::Error::from);
-                Ok(Reply { status, body: Box::pin(body) })
+                Ok(Reply {
+                    status,
+                    body: Box::pin(body),
+                })
             }
-            Conn::Local { router, admin_token, api_key } => {
+            Conn::Local {
+                router,
+                admin_token,
+                api_key,
+            } => {
                 let mut request = Request::builder().method(method).uri(path);
                 let token = match auth {
                     Auth::Admin => Some(admin_token.as_str()),
@@ -118,8 +139,14 @@ impl Conn {
                 };
                 let response = router.clone().oneshot(request.body(body)?).await?;
                 let status = response.status().as_u16();
-                let body = response.into_body().into_data_stream().map_err(anyhow::Error::from);
-                Ok(Reply { status, body: Box::pin(body) })
+                let body = response
+                    .into_body()
+                    .into_data_stream()
+                    .map_err(anyhow::Error::from);
+                Ok(Reply {
+                    status,
+                    body: Box::pin(body),
+                })
             }
         }
     }
@@ -127,9 +154,16 @@ impl Conn {
     /// An admin call whose answer must be a success; errors become the
     /// server's own message.
     pub async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
-        let (status, value) = self.send(Auth::Admin, method, path, body).await?.json().await?;
+        let (status, value) = self
+            .send(Auth::Admin, method, path, body)
+            .await?
+            .json()
+            .await?;
         if !(200..300).contains(&status) {
-            bail!("{}", error_message(&value).unwrap_or_else(|| format!("HTTP {status}")));
+            bail!(
+                "{}",
+                error_message(&value).unwrap_or_else(|| format!("HTTP {status}"))
+            );
         }
         Ok(value)
     }
@@ -148,7 +182,9 @@ pub fn error_message(value: &Value) -> Option<String> {
 pub fn segment(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -158,7 +158,11 @@ mod tests {
     fn same_events_however_the_bytes_are_split() {
         let whole = decode_in_pieces(SAMPLE, SAMPLE.len());
         for piece in 1..SAMPLE.len() {
-            assert_eq!(decode_in_pieces(SAMPLE, piece), whole, "split every {piece} bytes");
+            assert_eq!(
+                decode_in_pieces(SAMPLE, piece),
+                whole,
+                "split every {piece} bytes"
+            );
         }
     }
 

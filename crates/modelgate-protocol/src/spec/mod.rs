@@ -81,7 +81,9 @@ impl FromStr for Spec {
         Spec::ALL
             .into_iter()
             .find(|spec| spec.id() == s)
-            .ok_or_else(|| UnknownSpec { given: s.to_owned() })
+            .ok_or_else(|| UnknownSpec {
+                given: s.to_owned(),
+            })
     }
 }
 

@@ -31,15 +31,31 @@ struct Options {
 
 fn main() {
     let mut listen = "127.0.0.1:0".to_owned();
-    let mut options = Options { chunks: None, delay: Duration::ZERO };
+    let mut options = Options {
+        chunks: None,
+        delay: Duration::ZERO,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
             "--listen" => listen = value(),
-            "--chunks" => options.chunks = Some(value().parse().unwrap_or_else(|_| usage("--chunks takes a number"))),
+            "--chunks" => {
+                options.chunks = Some(
+                    value()
+                        .parse()
+                        .unwrap_or_else(|_| usage("--chunks takes a number")),
+                )
+            }
             "--delay-ms" => {
-                options.delay = Duration::from_millis(value().parse().unwrap_or_else(|_| usage("--delay-ms takes a number")));
+                options.delay = Duration::from_millis(
+                    value()
+                        .parse()
+                        .unwrap_or_else(|_| usage("--delay-ms takes a number")),
+                );
             }
             _ => usage(&format!("unknown argument {arg}")),
         }
@@ -52,7 +68,9 @@ fn main() {
             .route("/v1/chat/completions", post(chat))
             .route("/chat/completions", post(chat))
             .with_state(options);
-        let listener = tokio::net::TcpListener::bind(&listen).await.unwrap_or_else(|e| usage(&format!("cannot listen on {listen}: {e}")));
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .unwrap_or_else(|e| usage(&format!("cannot listen on {listen}: {e}")));
         let addr = listener.local_addr().expect("local addr");
         println!("fake-upstream listening on http://{addr}");
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -63,7 +81,9 @@ fn main() {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS]");
+    eprintln!(
+        "fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS]"
+    );
     std::process::exit(2)
 }
 
@@ -74,18 +94,25 @@ async fn models() -> Response {
 fn json_response(status: u16, body: &Value) -> Response {
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
 async fn chat(State(options): State<Options>, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        return json_response(400, &json!({"error": {"message": "body is not JSON", "type": "invalid_request_error", "param": null, "code": null}}));
+        return json_response(
+            400,
+            &json!({"error": {"message": "body is not JSON", "type": "invalid_request_error", "param": null, "code": null}}),
+        );
     };
     let model = request["model"].as_str().unwrap_or("fake-model").to_owned();
-    if let Some(status) = model.strip_prefix("error-").and_then(|s| s.parse::<u16>().ok()) {
+    if let Some(status) = model
+        .strip_prefix("error-")
+        .and_then(|s| s.parse::<u16>().ok())
+    {
         let body = json!({"error": {"message": format!("fake error {status}"), "type": "fake_error", "param": null, "code": format!("fake_{status}")}});
         return json_response(status, &body);
     }
@@ -95,16 +122,36 @@ async fn chat(State(options): State<Options>, body: Bytes) -> Response {
         && request["tool_choice"] != json!("none")
         && last["role"] != json!("tool");
     let stream = request["stream"].as_bool().unwrap_or(false);
-    let include_usage = request["stream_options"]["include_usage"].as_bool().unwrap_or(false);
+    let include_usage = request["stream_options"]["include_usage"]
+        .as_bool()
+        .unwrap_or(false);
     if wants_tool {
-        let name = request["tools"][0]["function"]["name"].as_str().unwrap_or("tool").to_owned();
+        let name = request["tools"][0]["function"]["name"]
+            .as_str()
+            .unwrap_or("tool")
+            .to_owned();
         if !stream {
-            return json_response(200, &openai::tool_call_completion(&model, "call_fake_1", &name, "{\"city\":\"Paris\"}"));
+            return json_response(
+                200,
+                &openai::tool_call_completion(&model, "call_fake_1", &name, "{\"city\":\"Paris\"}"),
+            );
         }
         let mut events = vec![
-            openai::chunk(&model, json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_fake_1", "type": "function", "function": {"name": name, "arguments": ""}}]}), None),
-            openai::chunk(&model, json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}), None),
-            openai::chunk(&model, json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"Paris\"}"}}]}), None),
+            openai::chunk(
+                &model,
+                json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_fake_1", "type": "function", "function": {"name": name, "arguments": ""}}]}),
+                None,
+            ),
+            openai::chunk(
+                &model,
+                json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}),
+                None,
+            ),
+            openai::chunk(
+                &model,
+                json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"Paris\"}"}}]}),
+                None,
+            ),
             openai::chunk(&model, json!({}), Some("tool_calls")),
         ];
         if include_usage {
@@ -118,8 +165,16 @@ async fn chat(State(options): State<Options>, body: Bytes) -> Response {
         return json_response(200, &openai::completion(&model, &text));
     }
     let pieces = split(&text, options.chunks);
-    let mut events = vec![openai::chunk(&model, json!({"role": "assistant", "content": ""}), None)];
-    events.extend(pieces.iter().map(|p| openai::chunk(&model, json!({"content": p}), None)));
+    let mut events = vec![openai::chunk(
+        &model,
+        json!({"role": "assistant", "content": ""}),
+        None,
+    )];
+    events.extend(
+        pieces
+            .iter()
+            .map(|p| openai::chunk(&model, json!({"content": p}), None)),
+    );
     events.push(openai::chunk(&model, json!({}), Some("stop")));
     if include_usage {
         events.push(openai::usage_chunk(&model, 10, pieces.len() as u64));
@@ -131,7 +186,11 @@ async fn chat(State(options): State<Options>, body: Bytes) -> Response {
 fn message_text(message: &Value) -> String {
     match &message["content"] {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join(" "),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         _ => String::new(),
     }
 }
@@ -148,16 +207,20 @@ fn split(text: &str, n: Option<usize>) -> Vec<String> {
 }
 
 fn sse_response(events: Vec<String>, delay: Duration) -> Response {
-    let stream = futures_util::stream::unfold((events.into_iter(), true), move |(mut it, first)| async move {
-        let event = it.next()?;
-        if !first && !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        Some((Ok::<_, Infallible>(Bytes::from(event)), (it, false)))
-    });
+    let stream = futures_util::stream::unfold(
+        (events.into_iter(), true),
+        move |(mut it, first)| async move {
+            let event = it.next()?;
+            if !first && !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Some((Ok::<_, Infallible>(Bytes::from(event)), (it, false)))
+        },
+    );
     let mut response = Response::new(Body::from_stream(stream));
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/event-stream"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/event-stream"),
+    );
     response
 }

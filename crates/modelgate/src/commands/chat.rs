@@ -39,11 +39,21 @@ pub async fn run(global: &Global, args: &ChatArgs) -> Result<()> {
     }
 
     let conn = Conn::open(global).await?;
-    let reply = conn.send(Auth::Gateway, Method::POST, "/v1/chat/completions", Some(&body)).await?;
+    let reply = conn
+        .send(
+            Auth::Gateway,
+            Method::POST,
+            "/v1/chat/completions",
+            Some(&body),
+        )
+        .await?;
     if !(200..300).contains(&reply.status) {
         let status = reply.status;
         let (_, value) = reply.json().await?;
-        bail!("{}", error_message(&value).unwrap_or_else(|| format!("HTTP {status}")));
+        bail!(
+            "{}",
+            error_message(&value).unwrap_or_else(|| format!("HTTP {status}"))
+        );
     }
     let mut decoder = SseDecoder::new();
     let mut events = Vec::new();

@@ -8,7 +8,10 @@ use crate::local;
 pub fn run(global: &Global, command: &ConfigCommand) -> Result<()> {
     match command {
         ConfigCommand::Schema => {
-            println!("{}", serde_json::to_string_pretty(&modelgate_config::json_schema())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&modelgate_config::json_schema())?
+            );
             Ok(())
         }
         ConfigCommand::Check => check(global),
@@ -19,7 +22,9 @@ pub fn run(global: &Global, command: &ConfigCommand) -> Result<()> {
 /// as the server would, so a missing variable shows up now, not at use.
 fn check(global: &Global) -> Result<()> {
     let Some(path) = local::config_path(global) else {
-        bail!("no configuration file: pass --config FILE or set MODELGATE_CONFIG (or create ./modelgate.yaml)");
+        bail!(
+            "no configuration file: pass --config FILE or set MODELGATE_CONFIG (or create ./modelgate.yaml)"
+        );
     };
     let (file, _) = local::load_config(global)?;
     let mut problems = Vec::new();
@@ -39,7 +44,11 @@ fn check(global: &Global) -> Result<()> {
             serde_json::json!({"file": path.display().to_string(), "endpoints": file.endpoints.len(), "warnings": problems})
         );
     } else {
-        println!("{}: ok, {} endpoint(s)", path.display(), file.endpoints.len());
+        println!(
+            "{}: ok, {} endpoint(s)",
+            path.display(),
+            file.endpoints.len()
+        );
         for p in &problems {
             println!("warning: {p}");
         }

@@ -16,7 +16,9 @@ pub async fn run(global: &Global, command: &EndpointsCommand) -> Result<ExitCode
         EndpointsCommand::List => list(global, &conn).await?,
         EndpointsCommand::Add(args) => {
             let body = settings(args, true)?;
-            let created = conn.admin(Method::POST, "/api/endpoints", Some(&body)).await?;
+            let created = conn
+                .admin(Method::POST, "/api/endpoints", Some(&body))
+                .await?;
             print_one(global, &created, "added");
         }
         EndpointsCommand::Update(args) => {
@@ -26,8 +28,12 @@ pub async fn run(global: &Global, command: &EndpointsCommand) -> Result<ExitCode
             print_one(global, &updated, "updated");
         }
         EndpointsCommand::Rm { name } => {
-            conn.admin(Method::DELETE, &format!("/api/endpoints/{}", segment(name)), None)
-                .await?;
+            conn.admin(
+                Method::DELETE,
+                &format!("/api/endpoints/{}", segment(name)),
+                None,
+            )
+            .await?;
             println!("deleted endpoint {name}");
         }
         EndpointsCommand::Test { name } => return test(global, &conn, name).await,
@@ -60,22 +66,36 @@ async fn list(global: &Global, conn: &Conn) -> Result<()> {
         .into_iter()
         .flatten()
         .map(|ep| {
-            let keys: Vec<String> = ep["api_keys"].as_array().into_iter().flatten().map(text).collect();
+            let keys: Vec<String> = ep["api_keys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(text)
+                .collect();
             vec![
                 text(&ep["name"]),
                 text(&ep["spec"]),
                 text(&ep["base_url"]),
-                if keys.is_empty() { "-".to_owned() } else { keys.join(",") },
+                if keys.is_empty() {
+                    "-".to_owned()
+                } else {
+                    keys.join(",")
+                },
                 text(&ep["source"]),
                 text(&ep["status"]),
             ]
         })
         .collect();
     if rows.is_empty() {
-        println!("no endpoints yet; add one with `modelgate endpoints add NAME --spec openai-chat-completions --base-url URL`");
+        println!(
+            "no endpoints yet; add one with `modelgate endpoints add NAME --spec openai-chat-completions --base-url URL`"
+        );
         return Ok(());
     }
-    table::print(&["NAME", "SPEC", "BASE URL", "KEYS", "SOURCE", "STATUS"], &rows);
+    table::print(
+        &["NAME", "SPEC", "BASE URL", "KEYS", "SOURCE", "STATUS"],
+        &rows,
+    );
     Ok(())
 }
 
@@ -93,7 +113,10 @@ async fn test(global: &Global, conn: &Conn, name: &str) -> Result<ExitCode> {
             .max()
             .unwrap_or(0);
         for r in &results {
-            let status = r["status"].as_u64().map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+            let status = r["status"]
+                .as_u64()
+                .map(|s| format!(" (HTTP {s})"))
+                .unwrap_or_default();
             println!(
                 "{:<width$}  {:<13}  {}{status}",
                 r["key"].as_str().unwrap_or_default(),
@@ -114,7 +137,9 @@ fn settings(args: &EndpointArgs, creating: bool) -> Result<Value> {
     let mut body = Map::new();
     body.insert("name".into(), json!(args.name));
     if creating && (args.spec.is_none() || args.base_url.is_none()) {
-        bail!("an endpoint needs --spec and --base-url, e.g. --spec openai-chat-completions --base-url http://localhost:11434/v1");
+        bail!(
+            "an endpoint needs --spec and --base-url, e.g. --spec openai-chat-completions --base-url http://localhost:11434/v1"
+        );
     }
     let mut put = |key: &str, value: Value| {
         body.insert(key.into(), value);
@@ -134,20 +159,30 @@ fn settings(args: &EndpointArgs, creating: bool) -> Result<Value> {
     if !args.models.is_empty() || args.fetch_models.is_some() {
         let mut models = Map::new();
         models.insert("default".into(), json!(args.models));
-        models.insert("fetch".into(), json!(args.fetch_models.unwrap_or(args.models.is_empty())));
+        models.insert(
+            "fetch".into(),
+            json!(args.fetch_models.unwrap_or(args.models.is_empty())),
+        );
         put("models", Value::Object(models));
     }
     if !args.model_map.is_empty() {
-        put("model_map", Value::Object(pairs(&args.model_map, "--map", |v| Ok(json!(v)))?));
+        put(
+            "model_map",
+            Value::Object(pairs(&args.model_map, "--map", |v| Ok(json!(v)))?),
+        );
     }
     if !args.headers.is_empty() {
-        put("headers", Value::Object(pairs(&args.headers, "--header", |v| Ok(json!(v)))?));
+        put(
+            "headers",
+            Value::Object(pairs(&args.headers, "--header", |v| Ok(json!(v)))?),
+        );
     }
     if !args.add_params.is_empty() {
-        let parse = |v: &str| {
-            serde_json::from_str(v).or_else(|_| Ok::<_, anyhow::Error>(json!(v)))
-        };
-        put("add_params", Value::Object(pairs(&args.add_params, "--add-param", parse)?));
+        let parse = |v: &str| serde_json::from_str(v).or_else(|_| Ok::<_, anyhow::Error>(json!(v)));
+        put(
+            "add_params",
+            Value::Object(pairs(&args.add_params, "--add-param", parse)?),
+        );
     }
     if !args.drop_params.is_empty() {
         put("drop_params", json!(args.drop_params));
@@ -162,7 +197,11 @@ fn settings(args: &EndpointArgs, creating: bool) -> Result<Value> {
 }
 
 /// `K=V` arguments as a JSON object. A value that is not JSON is a string.
-fn pairs(items: &[String], flag: &str, value: impl Fn(&str) -> Result<Value>) -> Result<Map<String, Value>> {
+fn pairs(
+    items: &[String],
+    flag: &str,
+    value: impl Fn(&str) -> Result<Value>,
+) -> Result<Map<String, Value>> {
     let mut map = Map::new();
     for item in items {
         let (k, v) = item

@@ -12,7 +12,9 @@ pub async fn run(global: &Global, command: &KeysCommand) -> Result<()> {
     let conn = Conn::open(global).await?;
     match command {
         KeysCommand::Create { name } => {
-            let key = conn.admin(Method::POST, "/api/keys", Some(&json!({"name": name}))).await?;
+            let key = conn
+                .admin(Method::POST, "/api/keys", Some(&json!({"name": name})))
+                .await?;
             if global.json {
                 println!("{key}");
             } else {
@@ -39,14 +41,20 @@ pub async fn run(global: &Global, command: &KeysCommand) -> Result<()> {
                         k["id"].as_str().unwrap_or_default().to_owned(),
                         k["name"].as_str().unwrap_or_default().to_owned(),
                         format!("{}…", k["prefix"].as_str().unwrap_or_default()),
-                        if k["active"].as_bool() == Some(true) { "active" } else { "revoked" }.to_owned(),
+                        if k["active"].as_bool() == Some(true) {
+                            "active"
+                        } else {
+                            "revoked"
+                        }
+                        .to_owned(),
                     ]
                 })
                 .collect();
             table::print(&["ID", "NAME", "KEY", "STATUS"], &rows);
         }
         KeysCommand::Revoke { id } => {
-            conn.admin(Method::DELETE, &format!("/api/keys/{}", segment(id)), None).await?;
+            conn.admin(Method::DELETE, &format!("/api/keys/{}", segment(id)), None)
+                .await?;
             println!("revoked {id}");
         }
     }

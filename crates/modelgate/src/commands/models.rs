@@ -32,7 +32,12 @@ pub async fn run(global: &Global, only: Option<&str>) -> Result<()> {
     let mut rows = Vec::new();
     for listing in &all {
         let endpoint = listing["endpoint"].as_str().unwrap_or_default();
-        for model in listing["models"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for model in listing["models"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             rows.push(vec![
                 format!("{endpoint}/{model}"),
                 listing["source"].as_str().unwrap_or_default().to_owned(),

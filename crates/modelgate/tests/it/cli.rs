@@ -27,7 +27,11 @@ fn modelgate(dir: &Path) -> Command {
 }
 
 async fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = modelgate(dir).args(args).output().await.expect("run modelgate");
+    let out = modelgate(dir)
+        .args(args)
+        .output()
+        .await
+        .expect("run modelgate");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -56,15 +60,31 @@ async fn endpoints_test_prints_a_verdict_per_key_and_exits_by_them() {
             upstream.url("/v1")
         ),
     );
-    let mixed = run(dir.path(), &["endpoints", "test", "mixed", "--config", &file]).await;
+    let mixed = run(
+        dir.path(),
+        &["endpoints", "test", "mixed", "--config", &file],
+    )
+    .await;
     assert_eq!(mixed.code, 1, "{}{}", mixed.stdout, mixed.stderr);
     let lines: Vec<&str> = mixed.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", mixed.stdout);
-    assert!(lines[0].starts_with("sk-…0001") && lines[0].contains(" ok "), "{}", lines[0]);
-    assert!(lines[1].starts_with("sk-…0002") && lines[1].contains(" invalid "), "{}", lines[1]);
+    assert!(
+        lines[0].starts_with("sk-…0001") && lines[0].contains(" ok "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("sk-…0002") && lines[1].contains(" invalid "),
+        "{}",
+        lines[1]
+    );
     assert!(!mixed.stdout.contains("sk-good-key"), "keys masked");
 
-    let good = run(dir.path(), &["endpoints", "test", "good", "--config", &file]).await;
+    let good = run(
+        dir.path(),
+        &["endpoints", "test", "good", "--config", &file],
+    )
+    .await;
     assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
 }
 
@@ -77,13 +97,28 @@ async fn config_errors_name_file_line_and_field() {
     );
     let check = run(dir.path(), &["config", "check", "--config", &file]).await;
     assert_eq!(check.code, 1);
-    assert!(check.stderr.contains(&format!("{file}:4:")), "{}", check.stderr);
-    assert!(check.stderr.contains("did you mean `base_url`"), "{}", check.stderr);
+    assert!(
+        check.stderr.contains(&format!("{file}:4:")),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check.stderr.contains("did you mean `base_url`"),
+        "{}",
+        check.stderr
+    );
 
-    let good = write_config(dir.path(), "endpoints:\n  - name: local\n    spec: openai-chat-completions\n    base_url: http://localhost:11434/v1\n    api_key: ${MODELGATE_TEST_UNSET_KEY}\n");
+    let good = write_config(
+        dir.path(),
+        "endpoints:\n  - name: local\n    spec: openai-chat-completions\n    base_url: http://localhost:11434/v1\n    api_key: ${MODELGATE_TEST_UNSET_KEY}\n",
+    );
     let check = run(dir.path(), &["config", "check", "--config", &good]).await;
     assert_eq!(check.code, 0, "{}", check.stderr);
-    assert!(check.stdout.contains("MODELGATE_TEST_UNSET_KEY"), "missing variables are warned about: {}", check.stdout);
+    assert!(
+        check.stdout.contains("MODELGATE_TEST_UNSET_KEY"),
+        "missing variables are warned about: {}",
+        check.stdout
+    );
 
     let schema = run(dir.path(), &["config", "schema"]).await;
     let schema: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
@@ -100,9 +135,27 @@ async fn chat_streams_the_answer_without_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_config(
         dir.path(),
-        &format!("endpoints:\n  - name: local\n    spec: openai-chat-completions\n    base_url: {}\n", upstream.url("/v1")),
+        &format!(
+            "endpoints:\n  - name: local\n    spec: openai-chat-completions\n    base_url: {}\n",
+            upstream.url("/v1")
+        ),
     );
-    let chat = run(dir.path(), &["chat", "-m", "local/llama3", "--system", "be brief", "--max-tokens", "20", "hi", "--config", &file]).await;
+    let chat = run(
+        dir.path(),
+        &[
+            "chat",
+            "-m",
+            "local/llama3",
+            "--system",
+            "be brief",
+            "--max-tokens",
+            "20",
+            "hi",
+            "--config",
+            &file,
+        ],
+    )
+    .await;
     assert_eq!(chat.code, 0, "{}", chat.stderr);
     assert_eq!(chat.stdout, "Hello, world\n");
     let sent = upstream.last().json();
@@ -116,23 +169,63 @@ async fn chat_streams_the_answer_without_a_server() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"from stdin").await.unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from stdin")
+        .await
+        .unwrap();
     let out = child.wait_with_output().await.unwrap();
     assert!(out.status.success());
-    assert_eq!(upstream.last().json()["messages"][0]["content"], "from stdin");
+    assert_eq!(
+        upstream.last().json()["messages"][0]["content"],
+        "from stdin"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn endpoints_added_by_the_cli_persist_in_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let add = run(dir.path(), &["endpoints", "add", "ollama", "--spec", "openai-chat-completions", "--base-url", "http://localhost:11434/v1/", "--api-key", "sk-cli-secret-00042", "--model", "llama3"]).await;
+    let add = run(
+        dir.path(),
+        &[
+            "endpoints",
+            "add",
+            "ollama",
+            "--spec",
+            "openai-chat-completions",
+            "--base-url",
+            "http://localhost:11434/v1/",
+            "--api-key",
+            "sk-cli-secret-00042",
+            "--model",
+            "llama3",
+        ],
+    )
+    .await;
     assert_eq!(add.code, 0, "{}", add.stderr);
     let list = run(dir.path(), &["endpoints", "list", "--json"]).await;
     let list: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
     assert_eq!(list["endpoints"][0]["name"], "ollama");
-    assert_eq!(list["endpoints"][0]["base_url"], "http://localhost:11434/v1");
+    assert_eq!(
+        list["endpoints"][0]["base_url"],
+        "http://localhost:11434/v1"
+    );
     assert_eq!(list["endpoints"][0]["api_keys"][0], "sk-…0042");
-    let shadow = run(dir.path(), &["endpoints", "add", "openai", "--spec", "openai-chat-completions", "--base-url", "http://x"]).await;
+    let shadow = run(
+        dir.path(),
+        &[
+            "endpoints",
+            "add",
+            "openai",
+            "--spec",
+            "openai-chat-completions",
+            "--base-url",
+            "http://x",
+        ],
+    )
+    .await;
     assert_eq!(shadow.code, 1);
     assert!(shadow.stderr.contains("built-in"), "{}", shadow.stderr);
     let rm = run(dir.path(), &["endpoints", "rm", "ollama"]).await;
@@ -149,8 +242,15 @@ async fn serve_announces_its_address_and_answers_healthz() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next_line().await.unwrap().expect("serve prints its address");
-    let url = line.strip_prefix("modelgate listening on ").expect(&line).to_owned();
+    let line = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("serve prints its address");
+    let url = line
+        .strip_prefix("modelgate listening on ")
+        .expect(&line)
+        .to_owned();
     let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(dir.path().join("data/admin.token").exists());

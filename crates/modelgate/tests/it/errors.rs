@@ -12,7 +12,11 @@ async fn upstream_404_hints_at_a_missing_v1() {
     let gw = Gateway::start(&config(&[endpoint("ollama", &upstream.url(""), "")])).await;
     let answer = gw.chat("ollama/llama3").await;
     assert_eq!(answer.status, 404);
-    assert!(message(&answer).contains("may lack `/v1`"), "{}", message(&answer));
+    assert!(
+        message(&answer).contains("may lack `/v1`"),
+        "{}",
+        message(&answer)
+    );
     assert_eq!(upstream.last().path, "/chat/completions");
 }
 
@@ -21,17 +25,31 @@ async fn connection_refused_asks_whether_the_server_runs() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let gw = Gateway::start(&config(&[endpoint("down", &format!("http://{addr}/v1"), "")])).await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "down",
+        &format!("http://{addr}/v1"),
+        "",
+    )]))
+    .await;
     let answer = gw.chat("down/m").await;
     assert_eq!(answer.status, 502);
     assert_eq!(answer.json["error"]["code"], "upstream_unreachable");
-    assert!(message(&answer).contains(&format!("Is the server running at {addr}?")), "{}", message(&answer));
+    assert!(
+        message(&answer).contains(&format!("Is the server running at {addr}?")),
+        "{}",
+        message(&answer)
+    );
 }
 
 #[tokio::test]
 async fn first_byte_timeout_is_a_504() {
     let upstream = FakeUpstream::start(|_| Reply::Hang).await;
-    let gw = Gateway::start(&config(&[endpoint("slow", &upstream.url("/v1"), "    timeouts: {first_byte: 300ms}\n")])).await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "slow",
+        &upstream.url("/v1"),
+        "    timeouts: {first_byte: 300ms}\n",
+    )]))
+    .await;
     let answer = gw.chat("slow/m").await;
     assert_eq!(answer.status, 504);
     assert_eq!(answer.json["error"]["code"], "upstream_timeout");
@@ -52,9 +70,16 @@ async fn bad_requests_get_openai_errors_with_hints() {
     assert_eq!(not_json.status(), 400);
     let body: serde_json::Value = not_json.json().await.unwrap();
     assert_eq!(body["error"]["type"], "invalid_request_error");
-    assert!(body["error"]["message"].as_str().unwrap().contains("not a valid JSON object"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid JSON object")
+    );
 
-    let no_model = gw.post("/v1/chat/completions", &json!({"messages": []})).await;
+    let no_model = gw
+        .post("/v1/chat/completions", &json!({"messages": []}))
+        .await;
     assert_eq!(no_model.status, 400);
     assert_eq!(no_model.json["error"]["param"], "model");
 
@@ -66,7 +91,10 @@ async fn bad_requests_get_openai_errors_with_hints() {
 
 #[tokio::test]
 async fn unsupported_specs_answer_not_yet_supported() {
-    let gw = Gateway::start("endpoints:\n  - name: my-claude\n    spec: anthropic\n    base_url: http://127.0.0.1:9\n").await;
+    let gw = Gateway::start(
+        "endpoints:\n  - name: my-claude\n    spec: anthropic\n    base_url: http://127.0.0.1:9\n",
+    )
+    .await;
     let answer = gw.chat("my-claude/claude-sonnet-4-6").await;
     assert_eq!(answer.status, 501);
     assert_eq!(answer.json["error"]["code"], "spec_not_supported");

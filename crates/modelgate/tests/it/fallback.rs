@@ -7,11 +7,20 @@ use crate::harness::{Gateway, config, endpoint, message};
 const KEYS: &str = "    api_keys: [sk-key-one-1111, sk-key-two-2222, sk-key-three-3333]\n";
 
 /// Rejects the keys listed with `status`, answers the others.
-fn rejecting(bad: &'static [&'static str], status: u16, retry_after: Option<&'static str>) -> impl FnMut(&Recorded) -> Reply + Send {
+fn rejecting(
+    bad: &'static [&'static str],
+    status: u16,
+    retry_after: Option<&'static str>,
+) -> impl FnMut(&Recorded) -> Reply + Send {
     move |req| {
         let key = req.bearer().unwrap_or_default();
         if bad.contains(&key) {
-            let reply = openai::error(status, &format!("Incorrect API key provided: {key}"), "invalid_request_error", "invalid_api_key");
+            let reply = openai::error(
+                status,
+                &format!("Incorrect API key provided: {key}"),
+                "invalid_request_error",
+                "invalid_api_key",
+            );
             match retry_after {
                 Some(after) => reply.with_header("retry-after", after),
                 None => reply,
@@ -23,18 +32,33 @@ fn rejecting(bad: &'static [&'static str], status: u16, retry_after: Option<&'st
 }
 
 fn keys_tried(upstream: &FakeUpstream) -> Vec<String> {
-    upstream.requests().iter().map(|r| r.bearer().unwrap_or_default().to_owned()).collect()
+    upstream
+        .requests()
+        .iter()
+        .map(|r| r.bearer().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn falls_back_on_401_and_403() {
     for status in [401, 403] {
-        let upstream = FakeUpstream::start(rejecting(&["sk-key-one-1111", "sk-key-two-2222"], status, None)).await;
+        let upstream = FakeUpstream::start(rejecting(
+            &["sk-key-one-1111", "sk-key-two-2222"],
+            status,
+            None,
+        ))
+        .await;
         let gw = Gateway::start(&config(&[endpoint("ep", &upstream.url("/v1"), KEYS)])).await;
         let answer = gw.chat("ep/m").await;
         assert_eq!(answer.status, 200, "{status}: {:?}", answer.json);
-        assert_eq!(answer.json["choices"][0]["message"]["content"], "answered by sk-key-three-3333");
-        assert_eq!(keys_tried(&upstream), ["sk-key-one-1111", "sk-key-two-2222", "sk-key-three-3333"]);
+        assert_eq!(
+            answer.json["choices"][0]["message"]["content"],
+            "answered by sk-key-three-3333"
+        );
+        assert_eq!(
+            keys_tried(&upstream),
+            ["sk-key-one-1111", "sk-key-two-2222", "sk-key-three-3333"]
+        );
     }
 }
 
@@ -45,22 +69,37 @@ async fn a_429_cools_its_key_down_for_retry_after() {
     assert_eq!(gw.chat("ep/m").await.status, 200);
     assert_eq!(gw.chat("ep/m").await.status, 200);
     // The second request went straight to the second key.
-    assert_eq!(keys_tried(&upstream), ["sk-key-one-1111", "sk-key-two-2222", "sk-key-two-2222"]);
+    assert_eq!(
+        keys_tried(&upstream),
+        ["sk-key-one-1111", "sk-key-two-2222", "sk-key-two-2222"]
+    );
 }
 
 #[tokio::test]
 async fn no_fallback_on_500() {
-    let upstream = FakeUpstream::start(|_| openai::error(500, "model crashed", "server_error", "server_error")).await;
+    let upstream = FakeUpstream::start(|_| {
+        openai::error(500, "model crashed", "server_error", "server_error")
+    })
+    .await;
     let gw = Gateway::start(&config(&[endpoint("ep", &upstream.url("/v1"), KEYS)])).await;
     let answer = gw.chat("ep/m").await;
     assert_eq!(answer.status, 500);
     assert!(message(&answer).contains("model crashed"));
-    assert_eq!(upstream.hits(), 1, "a broken server is not retried with another key");
+    assert_eq!(
+        upstream.hits(),
+        1,
+        "a broken server is not retried with another key"
+    );
 }
 
 #[tokio::test]
 async fn every_key_rejected_says_rotation_is_exhausted_without_leaking_keys() {
-    let upstream = FakeUpstream::start(rejecting(&["sk-key-one-1111", "sk-key-two-2222", "sk-key-three-3333"], 401, None)).await;
+    let upstream = FakeUpstream::start(rejecting(
+        &["sk-key-one-1111", "sk-key-two-2222", "sk-key-three-3333"],
+        401,
+        None,
+    ))
+    .await;
     let gw = Gateway::start(&config(&[endpoint("ep", &upstream.url("/v1"), KEYS)])).await;
     let answer = gw.chat("ep/m").await;
     assert_eq!(answer.status, 401);
@@ -68,20 +107,35 @@ async fn every_key_rejected_says_rotation_is_exhausted_without_leaking_keys() {
     assert_eq!(answer.json["error"]["type"], "authentication_error");
     let text = message(&answer);
     assert!(text.contains("key rotation exhausted"), "{text}");
-    assert!(text.contains("sk-…1111") && text.contains("sk-…3333"), "{text}");
-    assert!(!answer.json.to_string().contains("sk-key-one-1111"), "keys are masked even when the upstream echoes them");
+    assert!(
+        text.contains("sk-…1111") && text.contains("sk-…3333"),
+        "{text}"
+    );
+    assert!(
+        !answer.json.to_string().contains("sk-key-one-1111"),
+        "keys are masked even when the upstream echoes them"
+    );
     assert_eq!(upstream.hits(), 3);
 }
 
 #[tokio::test]
 async fn rate_limited_on_every_key() {
-    let upstream = FakeUpstream::start(rejecting(&["sk-key-one-1111", "sk-key-two-2222", "sk-key-three-3333"], 429, Some("20"))).await;
+    let upstream = FakeUpstream::start(rejecting(
+        &["sk-key-one-1111", "sk-key-two-2222", "sk-key-three-3333"],
+        429,
+        Some("20"),
+    ))
+    .await;
     let gw = Gateway::start(&config(&[endpoint("ep", &upstream.url("/v1"), KEYS)])).await;
     let answer = gw.chat("ep/m").await;
     assert_eq!(answer.status, 429);
     assert_eq!(answer.json["error"]["code"], "rate_limited_on_every_key");
     assert!(message(&answer).contains("rate limited on every key"));
-    let retry: u64 = answer.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = answer.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((15..=20).contains(&retry), "retry-after {retry}");
     assert_eq!(upstream.hits(), 3);
     // All keys cooling down: the next request does not hit the upstream at all.

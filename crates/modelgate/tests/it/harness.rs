@@ -36,8 +36,12 @@ impl Gateway {
             admin_token: "admin-test-token".to_owned(),
             config_path: Some("test.yaml".to_owned()),
         };
-        let state = AppState::new(settings, file, Arc::new(store)).await.expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let state = AppState::new(settings, file, Arc::new(store))
+            .await
+            .expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(modelgate_server::app::serve(listener, state.clone()));
         Self {
@@ -61,7 +65,12 @@ impl Gateway {
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        let response = self.http.get(format!("{}{path}", self.url)).send().await.expect("gateway answers");
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("gateway answers");
         answer(response).await
     }
 
@@ -90,8 +99,13 @@ async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.expect("body");
-    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    Answer { status, headers, json }
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    Answer {
+        status,
+        headers,
+        json,
+    }
 }
 
 /// A YAML endpoint entry for an OpenAI-compatible fake.

@@ -2,6 +2,8 @@
 //! 127.0.0.1:0, and the real binary for the CLI. One test binary, so the
 //! tree is linked once.
 
+#![allow(clippy::unwrap_used)]
+
 mod admin;
 mod cli;
 mod errors;

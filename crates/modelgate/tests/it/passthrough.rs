@@ -35,7 +35,10 @@ async fn body_reaches_upstream_with_only_the_configured_edits() {
     assert_eq!(upstream.hits(), 1);
 
     let got = upstream.last();
-    assert_eq!(got.path, "/v1/chat/completions", "trailing slash of base_url stripped");
+    assert_eq!(
+        got.path, "/v1/chat/completions",
+        "trailing slash of base_url stripped"
+    );
     assert_eq!(got.bearer(), Some("sk-local-key-123456"));
     assert_eq!(got.header("x-org"), Some("acme"));
     let body = got.json();
@@ -43,16 +46,28 @@ async fn body_reaches_upstream_with_only_the_configured_edits() {
     assert_eq!(body["top_k"], 40);
     assert_eq!(body["min_p"], 0.05);
     assert_eq!(body["repetition_penalty"], 1.1);
-    assert!(body.get("user").is_none() && body.get("logit_bias").is_none(), "dropped");
+    assert!(
+        body.get("user").is_none() && body.get("logit_bias").is_none(),
+        "dropped"
+    );
     assert_eq!(body["temperature"], 0.1, "add_params override the client");
-    assert_eq!(body["options"], json!({"seed": 7, "num_ctx": 8192, "nested": {"a": 1, "b": 2}}), "objects merge deeply");
+    assert_eq!(
+        body["options"],
+        json!({"seed": 7, "num_ctx": 8192, "nested": {"a": 1, "b": 2}}),
+        "objects merge deeply"
+    );
     assert_eq!(body["messages"], sent["messages"]);
 }
 
 #[tokio::test]
 async fn unedited_body_is_forwarded_byte_for_byte() {
     let upstream = FakeUpstream::start(echo_model()).await;
-    let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "    models: {default: [llama3]}\n")])).await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "local",
+        &upstream.url("/v1"),
+        "    models: {default: [llama3]}\n",
+    )]))
+    .await;
     let raw = r#"{"model": "llama3",  "messages":[{"role":"user","content":"hi"}], "mirostat": 2}"#;
     let response = gw
         .http
@@ -64,7 +79,10 @@ async fn unedited_body_is_forwarded_byte_for_byte() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(upstream.last().body, raw.as_bytes());
-    assert!(upstream.last().header("authorization").is_none(), "no key configured, none sent");
+    assert!(
+        upstream.last().header("authorization").is_none(),
+        "no key configured, none sent"
+    );
 }
 
 #[tokio::test]
@@ -94,25 +112,45 @@ async fn bare_ids_resolve_through_the_catalogue() {
     // Fetched lists count: the first miss fetches b's list once.
     let answer = gw.chat("qwen3").await;
     assert_eq!(answer.json["choices"][0]["message"]["content"], "from b");
-    assert_eq!(b.requests().iter().filter(|r| r.path == "/v1/models").count(), 1);
+    assert_eq!(
+        b.requests()
+            .iter()
+            .filter(|r| r.path == "/v1/models")
+            .count(),
+        1
+    );
     assert_eq!(b.last().json()["model"], "qwen3");
 
     let ambiguous = gw.chat("shared").await;
     assert_eq!(ambiguous.status, 400);
     assert_eq!(ambiguous.json["error"]["code"], "ambiguous_model");
-    assert!(message(&ambiguous).contains("`a/shared`") && message(&ambiguous).contains("`b/shared`"));
+    assert!(
+        message(&ambiguous).contains("`a/shared`") && message(&ambiguous).contains("`b/shared`")
+    );
 
     let unknown = gw.chat("lama3").await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json["error"]["code"], "model_not_found");
-    assert!(message(&unknown).contains("did you mean `llama3`"), "{}", message(&unknown));
+    assert!(
+        message(&unknown).contains("did you mean `llama3`"),
+        "{}",
+        message(&unknown)
+    );
     assert_eq!(a.hits(), 2, "errors never reached an upstream");
-    assert_eq!(b.requests().iter().filter(|r| r.path == "/v1/models").count(), 1, "list cached");
+    assert_eq!(
+        b.requests()
+            .iter()
+            .filter(|r| r.path == "/v1/models")
+            .count(),
+        1,
+        "list cached"
+    );
 }
 
 #[tokio::test]
 async fn models_endpoints_list_every_model() {
-    let upstream = FakeUpstream::start(|_| Reply::json(200, &openai::model_list(&["fetched-1"]))).await;
+    let upstream =
+        FakeUpstream::start(|_| Reply::json(200, &openai::model_list(&["fetched-1"]))).await;
     let gw = Gateway::start(&config(&[endpoint(
         "local",
         &upstream.url("/v1"),
@@ -120,7 +158,12 @@ async fn models_endpoints_list_every_model() {
     )]))
     .await;
     let list = gw.get("/v1/models").await;
-    let ids: Vec<&str> = list.json["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["local/llama3", "local/gpt-4o", "local/fetched-1"]);
     let one = gw.get("/v1/models/local/llama3").await;
     assert_eq!(one.status, 200);
@@ -133,14 +176,29 @@ async fn env_vars_resolve_at_use_and_missing_ones_are_named() {
     let upstream = FakeUpstream::start(echo_model()).await;
     // PATH is always set; the second variable never is.
     let gw = Gateway::start(&config(&[
-        endpoint("ok", &upstream.url("/v1"), "    headers: {X-Path: \"${PATH}\"}\n    models: {default: [m1]}\n"),
-        endpoint("missing", &upstream.url("/v1"), "    api_key: ${MODELGATE_TEST_SURELY_UNSET_VAR}\n"),
+        endpoint(
+            "ok",
+            &upstream.url("/v1"),
+            "    headers: {X-Path: \"${PATH}\"}\n    models: {default: [m1]}\n",
+        ),
+        endpoint(
+            "missing",
+            &upstream.url("/v1"),
+            "    api_key: ${MODELGATE_TEST_SURELY_UNSET_VAR}\n",
+        ),
     ]))
     .await;
     assert_eq!(gw.chat("ok/m1").await.status, 200);
-    assert_eq!(upstream.last().header("x-path"), std::env::var("PATH").ok().as_deref());
+    assert_eq!(
+        upstream.last().header("x-path"),
+        std::env::var("PATH").ok().as_deref()
+    );
     let missing = gw.chat("missing/m1").await;
     assert_eq!(missing.status, 500);
-    assert!(message(&missing).contains("MODELGATE_TEST_SURELY_UNSET_VAR"), "{}", message(&missing));
+    assert!(
+        message(&missing).contains("MODELGATE_TEST_SURELY_UNSET_VAR"),
+        "{}",
+        message(&missing)
+    );
     assert_eq!(upstream.hits(), 1);
 }

@@ -26,8 +26,10 @@ async fn open_stream(gw: &Gateway, model: &str) -> reqwest::Response {
     let response = gw
         .http
         .post(format!("{}/v1/chat/completions", gw.url))
-        .json(&json!({"model": model, "stream": true, "stream_options": {"include_usage": true},
-                      "messages": [{"role": "user", "content": "hi"}]}))
+        .json(
+            &json!({"model": model, "stream": true, "stream_options": {"include_usage": true},
+                      "messages": [{"role": "user", "content": "hi"}]}),
+        )
         .send()
         .await
         .unwrap();
@@ -39,7 +41,11 @@ async fn open_stream(gw: &Gateway, model: &str) -> reqwest::Response {
 /// Reads until the accumulated text contains `needle`.
 async fn read_until(response: &mut reqwest::Response, seen: &mut String, needle: &str) {
     while !seen.contains(needle) {
-        let chunk = response.chunk().await.unwrap().unwrap_or_else(|| panic!("stream ended before {needle:?}; got {seen}"));
+        let chunk = response
+            .chunk()
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("stream ended before {needle:?}; got {seen}"));
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
@@ -57,7 +63,9 @@ async fn chunks_reach_the_client_before_the_upstream_finishes() {
     let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "")])).await;
     let mut response = open_stream(&gw, "local/m").await;
 
-    tx.send(openai::chunk("m", json!({"role": "assistant", "content": "first"}), None).into()).await.unwrap();
+    tx.send(openai::chunk("m", json!({"role": "assistant", "content": "first"}), None).into())
+        .await
+        .unwrap();
     let mut seen = String::new();
     // The upstream has sent one chunk and is still open: the client already has it.
     read_until(&mut response, &mut seen, "first").await;
@@ -73,7 +81,10 @@ async fn chunks_reach_the_client_before_the_upstream_finishes() {
     }
     drop(tx);
     let all = rest(response, seen).await;
-    assert!(all.contains(" second") && all.ends_with("data: [DONE]\n\n"), "{all}");
+    assert!(
+        all.contains(" second") && all.ends_with("data: [DONE]\n\n"),
+        "{all}"
+    );
     assert!(!all.contains("\"error\""));
 
     // Usage was read from the stream while it passed.
@@ -89,23 +100,36 @@ async fn a_stream_cut_short_ends_with_an_error_event() {
     let (upstream, tx) = scripted_stream().await;
     let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "")])).await;
     let response = open_stream(&gw, "local/m").await;
-    tx.send(openai::chunk("m", json!({"content": "partial"}), None).into()).await.unwrap();
+    tx.send(openai::chunk("m", json!({"content": "partial"}), None).into())
+        .await
+        .unwrap();
     drop(tx);
     let all = rest(response, String::new()).await;
     assert!(all.contains("partial"));
     let last = all.trim_end().rsplit("\n\n").next().unwrap();
-    let error: serde_json::Value = serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
+    let error: serde_json::Value =
+        serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
     assert_eq!(error["error"]["code"], "stream_truncated", "{all}");
 }
 
 #[tokio::test]
 async fn a_silent_upstream_hits_the_idle_timeout_mid_stream() {
     let (upstream, tx) = scripted_stream().await;
-    let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "    timeouts: {idle: 300ms}\n")])).await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "local",
+        &upstream.url("/v1"),
+        "    timeouts: {idle: 300ms}\n",
+    )]))
+    .await;
     let response = open_stream(&gw, "local/m").await;
-    tx.send(openai::chunk("m", json!({"content": "then silence"}), None).into()).await.unwrap();
+    tx.send(openai::chunk("m", json!({"content": "then silence"}), None).into())
+        .await
+        .unwrap();
     let all = rest(response, String::new()).await;
     assert!(all.contains("then silence"));
-    assert!(all.contains("\"code\":\"upstream_timeout\"") && all.contains("idle timeout"), "{all}");
+    assert!(
+        all.contains("\"code\":\"upstream_timeout\"") && all.contains("idle timeout"),
+        "{all}"
+    );
     drop(tx);
 }

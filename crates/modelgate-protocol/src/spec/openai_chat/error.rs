@@ -138,7 +138,9 @@ mod tests {
         assert_eq!(openai.message.as_deref(), Some("bad key"));
         assert_eq!(openai.code.as_deref(), Some("invalid_api_key"));
 
-        let vllm = decode_upstream_error(br#"{"object":"error","message":"oops","type":"BadRequestError","code":400}"#);
+        let vllm = decode_upstream_error(
+            br#"{"object":"error","message":"oops","type":"BadRequestError","code":400}"#,
+        );
         assert_eq!(vllm.message.as_deref(), Some("oops"));
         assert_eq!(vllm.code.as_deref(), Some("400"));
 

@@ -106,7 +106,9 @@ mod tests {
     #[test]
     fn reads_error_events() {
         let mut tap = ChatStreamTap::new();
-        tap.observe(b"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n");
+        tap.observe(
+            b"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n",
+        );
         assert_eq!(tap.finish().error.as_deref(), Some("overloaded"));
     }
 }

@@ -110,7 +110,10 @@ mod tests {
         )
         .unwrap();
         let c = Usage::from(&u);
-        assert_eq!((c.input, c.cache_read, c.output, c.reasoning), (40, 60, 30, 10));
+        assert_eq!(
+            (c.input, c.cache_read, c.output, c.reasoning),
+            (40, 60, 30, 10)
+        );
         assert_eq!(c.prompt_total(), 100);
     }
 

@@ -1,0 +1,212 @@
+"""Fixtures for the OpenAI SDK conformance tests.
+
+The session starts the real binaries: `fake-upstream` (an OpenAI-compatible
+fake) and `modelgate serve` in front of it. Nothing is built here; the
+binaries come from `MODELGATE_BIN` and `FAKE_UPSTREAM_BIN`, by default the
+debug builds in `target/debug` of this repository.
+
+Readiness is read from each process's stdout: both print one
+`... listening on http://ADDR` line once their socket is bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import subprocess
+import threading
+from pathlib import Path
+from typing import IO, Iterator
+
+import openai
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BIN_DIR = REPO_ROOT / "target" / "debug"
+
+# The key the gateway sends upstream. Tests check it never reaches a client.
+UPSTREAM_KEY = "sk-fake-upstream-key-1234"
+
+# How long a process may take to print its "listening" line. Generous: a
+# debug build on a loaded 2-core machine can be slow to start.
+STARTUP_TIMEOUT_S = 60.0
+
+# Variables that would point the gateway at another config or server.
+_SCRUBBED_ENV = ("MODELGATE_URL", "MODELGATE_CONFIG", "MODELGATE_MASTER_KEY")
+
+
+def _binary(env_var: str, name: str) -> Path:
+    path = Path(os.environ.get(env_var) or DEFAULT_BIN_DIR / name)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.exit(
+            f"{name} binary not found at {path}; build it with "
+            "`cargo build -p modelgate -p modelgate-testkit --bins` or set "
+            f"{env_var}",
+            returncode=2,
+        )
+    return path
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    # Loopback traffic must never go through a proxy, whatever the host has.
+    no_proxy = "127.0.0.1,localhost"
+    for var in ("NO_PROXY", "no_proxy"):
+        env[var] = f"{no_proxy},{env[var]}" if env.get(var) else no_proxy
+    return env
+
+
+class _Process:
+    """A child process whose stdout lines are read by a thread into a queue
+    (which also keeps the pipe drained) and whose stderr goes to a file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path):
+        self.name = name
+        self.log_path = log_dir / f"{name}.stderr.log"
+        self._log: IO[bytes] = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=env,
+            text=True,
+            bufsize=1,
+        )
+        self._lines: "queue.Queue[str | None]" = queue.Queue()
+        self._reader = threading.Thread(target=self._read, name=f"{name}-stdout", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)  # EOF
+
+    def stderr_tail(self, limit: int = 4000) -> str:
+        self._log.flush()
+        try:
+            return self.log_path.read_text(errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+    def wait_for_url(self, prefix: str) -> str:
+        """Blocks until a stdout line starts with `prefix` and returns the
+        rest of it (the URL)."""
+        try:
+            line = self._lines.get(timeout=STARTUP_TIMEOUT_S)
+        except queue.Empty:
+            raise RuntimeError(
+                f"{self.name} printed nothing within {STARTUP_TIMEOUT_S:.0f}s; "
+                f"stderr:\n{self.stderr_tail()}"
+            ) from None
+        if line is None or not line.startswith(prefix):
+            self.proc.poll()
+            raise RuntimeError(
+                f"{self.name} did not announce itself (expected a line starting "
+                f"with {prefix!r}, got {line!r}, exit code {self.proc.returncode}); "
+                f"stderr:\n{self.stderr_tail()}"
+            )
+        return line[len(prefix):].strip()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._log.close()
+
+
+def _config(upstream_url: str) -> str:
+    # `limited` points at the same fake with its own key. It exists only for
+    # the 429 test: the gateway puts a key that got a 429 in cooldown for
+    # the whole endpoint (1s when the upstream sends no Retry-After), which
+    # would turn the other tests' requests to `fake` into 429s.
+    return f"""\
+endpoints:
+  - name: fake
+    spec: openai-chat-completions
+    base_url: {upstream_url}/v1
+    api_key: {UPSTREAM_KEY}
+    models: {{default: [fake-model], fetch: false}}
+    model_map: {{gpt-4o: fake-model}}
+  - name: limited
+    spec: openai-chat-completions
+    base_url: {upstream_url}/v1
+    api_key: sk-fake-limited-key-5678
+    models: {{default: [], fetch: false}}
+"""
+
+
+@pytest.fixture(scope="session")
+def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Starts fake-upstream and the gateway; yields the gateway's base URL
+    (without `/v1`). Both processes are stopped at the end of the session,
+    whatever the tests did."""
+    modelgate_bin = _binary("MODELGATE_BIN", "modelgate")
+    fake_bin = _binary("FAKE_UPSTREAM_BIN", "fake-upstream")
+    work = tmp_path_factory.mktemp("modelgate")
+    data_dir = work / "data"
+    data_dir.mkdir()
+    env = _child_env()
+    os.environ.update({k: env[k] for k in ("NO_PROXY", "no_proxy")})
+
+    with contextlib.ExitStack() as stack:
+        upstream = _Process(
+            "fake-upstream", [str(fake_bin), "--listen", "127.0.0.1:0"], env, work
+        )
+        stack.callback(upstream.stop)
+        upstream_url = upstream.wait_for_url("fake-upstream listening on ")
+
+        config = work / "modelgate.yaml"
+        config.write_text(_config(upstream_url))
+
+        gateway = _Process(
+            "modelgate",
+            [
+                str(modelgate_bin),
+                "serve",
+                "--config",
+                str(config),
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            env,
+            work,
+        )
+        stack.callback(gateway.stop)
+        url = gateway.wait_for_url("modelgate listening on ")
+        assert url.startswith("http://127.0.0.1:"), url
+
+        yield url
+
+
+@pytest.fixture
+def client(gateway_url: str) -> Iterator[openai.OpenAI]:
+    c = openai.OpenAI(base_url=f"{gateway_url}/v1", api_key="sk-anything", max_retries=0)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def async_client_factory(gateway_url: str):
+    """Makes AsyncOpenAI clients; create them inside the coroutine that uses
+    them (their connection pool belongs to that event loop)."""
+
+    def make() -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            base_url=f"{gateway_url}/v1", api_key="sk-anything", max_retries=0
+        )
+
+    return make
