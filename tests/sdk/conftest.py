@@ -124,11 +124,20 @@ class _Process:
         self._log.close()
 
 
-def _config(upstream_url: str) -> str:
+# The `slow` endpoint's idle timeout, and the slow fake's pause between
+# stream chunks: far apart, so the timeout fires however loaded the machine.
+SLOW_IDLE_TIMEOUT = "500ms"
+SLOW_CHUNK_DELAY_MS = "10000"
+
+
+def _config(upstream_url: str, slow_upstream_url: str) -> str:
     # `limited` points at the same fake with its own key. It exists only for
     # the 429 test: the gateway puts a key that got a 429 in cooldown for
     # the whole endpoint (1s when the upstream sends no Retry-After), which
     # would turn the other tests' requests to `fake` into 429s.
+    #
+    # `slow` points at a fake that pauses between stream chunks longer than
+    # the endpoint's idle timeout, to get a failure in the middle of a stream.
     return f"""\
 endpoints:
   - name: fake
@@ -142,12 +151,18 @@ endpoints:
     base_url: {upstream_url}/v1
     api_key: sk-fake-limited-key-5678
     models: {{default: [], fetch: false}}
+  - name: slow
+    spec: openai-chat-completions
+    base_url: {slow_upstream_url}/v1
+    api_key: sk-fake-slow-key-9012
+    models: {{default: [], fetch: false}}
+    timeouts: {{idle: {SLOW_IDLE_TIMEOUT}}}
 """
 
 
 @pytest.fixture(scope="session")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Starts fake-upstream and the gateway; yields the gateway's base URL
+    """Starts two fake-upstreams (one slow) and the gateway; yields the gateway's base URL
     (without `/v1`). Both processes are stopped at the end of the session,
     whatever the tests did."""
     modelgate_bin = _binary("MODELGATE_BIN", "modelgate")
@@ -165,8 +180,23 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stack.callback(upstream.stop)
         upstream_url = upstream.wait_for_url("fake-upstream listening on ")
 
+        slow_upstream = _Process(
+            "slow-fake-upstream",
+            [
+                str(fake_bin),
+                "--listen",
+                "127.0.0.1:0",
+                "--delay-ms",
+                SLOW_CHUNK_DELAY_MS,
+            ],
+            env,
+            work,
+        )
+        stack.callback(slow_upstream.stop)
+        slow_upstream_url = slow_upstream.wait_for_url("fake-upstream listening on ")
+
         config = work / "modelgate.yaml"
-        config.write_text(_config(upstream_url))
+        config.write_text(_config(upstream_url, slow_upstream_url))
 
         gateway = _Process(
             "modelgate",

@@ -164,3 +164,83 @@ impl Catalogue {
             .with_code("model_not_found")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modelgate_config::{EndpointConfig, TimeoutSettings};
+    use modelgate_upstream::ClientPool;
+
+    fn endpoint(name: &str, models: &[&str], map: &[(&str, &str)]) -> EndpointConfig {
+        let yaml = format!(
+            "endpoints:\n  - name: {name}\n    spec: openai-chat-completions\n    base_url: http://127.0.0.1:9/v1\n"
+        );
+        let mut ep = modelgate_config::parse_str(&yaml, "t")
+            .unwrap()
+            .endpoints
+            .remove(0);
+        ep.models.default = models.iter().map(|m| m.to_string()).collect();
+        ep.model_map = map
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ep
+    }
+
+    fn snapshot(endpoints: &[EndpointConfig]) -> Snapshot {
+        Snapshot::build(
+            endpoints,
+            vec![],
+            &[],
+            TimeoutSettings::default(),
+            &ClientPool::new(),
+        )
+    }
+
+    fn resolve(s: &Snapshot, model: &str) -> Result<Option<(String, String)>, GatewayError> {
+        let ttl = Duration::from_secs(60);
+        Catalogue::new()
+            .resolve(s, model, ttl)
+            .map(|r| r.map(|r| (r.route.name().to_owned(), r.model)))
+    }
+
+    #[test]
+    fn prefixed_ids_route_to_their_endpoint_and_keep_inner_slashes() {
+        let s = snapshot(&[endpoint("vllm", &[], &[])]);
+        assert_eq!(
+            resolve(&s, "vllm/meta-llama/Llama-3.1-8B").unwrap(),
+            Some(("vllm".into(), "meta-llama/Llama-3.1-8B".into()))
+        );
+        assert!(resolve(&s, "vllm/").is_err());
+    }
+
+    #[test]
+    fn a_prefix_that_is_no_endpoint_is_part_of_a_bare_id() {
+        let s = snapshot(&[endpoint("hf", &["meta-llama/Llama-3.1-8B"], &[])]);
+        assert_eq!(
+            resolve(&s, "meta-llama/Llama-3.1-8B").unwrap(),
+            Some(("hf".into(), "meta-llama/Llama-3.1-8B".into()))
+        );
+        assert_eq!(resolve(&s, "other/model").unwrap(), None);
+    }
+
+    #[test]
+    fn bare_ids_use_defaults_and_public_map_ids() {
+        let s = snapshot(&[
+            endpoint("a", &["llama3"], &[("claude-sonnet-4-6", "claude-v2")]),
+            endpoint("b", &["llama3", "qwen"], &[]),
+        ]);
+        assert_eq!(
+            resolve(&s, "qwen").unwrap(),
+            Some(("b".into(), "qwen".into()))
+        );
+        assert_eq!(
+            resolve(&s, "claude-sonnet-4-6").unwrap(),
+            Some(("a".into(), "claude-sonnet-4-6".into()))
+        );
+        let err = resolve(&s, "llama3").unwrap_err();
+        assert_eq!(err.code.as_deref(), Some("ambiguous_model"));
+        let unknown = Catalogue::new().unknown_model(&s, "qwn", Duration::from_secs(60));
+        assert!(unknown.message.contains("`qwen`"), "{}", unknown.message);
+    }
+}

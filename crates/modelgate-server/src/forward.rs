@@ -19,6 +19,7 @@ use modelgate_protocol::{ErrorKind, Usage};
 use modelgate_upstream::{Endpoint, errors};
 
 use crate::pipeline::RequestLog;
+use crate::snapshot::Route;
 use crate::state::AppState;
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -26,7 +27,8 @@ type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 struct Forwarding {
     upstream: ByteStream,
     tap: ChatStreamTap,
-    endpoint: Endpoint,
+    /// Its endpoint is known to be ready: the request was sent through it.
+    route: Arc<Route>,
     idle: Duration,
     finished: bool,
     state: Arc<AppState>,
@@ -47,15 +49,16 @@ impl Drop for Forwarding {
 /// The client-facing body of a streamed OpenAI chat response.
 pub fn openai_stream(
     state: Arc<AppState>,
-    endpoint: Endpoint,
+    route: Arc<Route>,
+    endpoint: &Endpoint,
     response: reqwest::Response,
     log: RequestLog,
-) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<> {
     let idle = endpoint.timeouts.idle.0;
     let forwarding = Forwarding {
         upstream: Box::pin(response.bytes_stream()),
         tap: ChatStreamTap::new(),
-        endpoint,
+        route,
         idle,
         finished: false,
         state,
@@ -66,6 +69,9 @@ pub fn openai_stream(
             return None;
         }
         let next = tokio::time::timeout(f.idle, f.upstream.next()).await;
+        let Ok(endpoint) = f.route.ready() else {
+            return None;
+        };
         let failure = match next {
             Ok(Some(Ok(chunk))) => {
                 f.tap.observe(&chunk);
@@ -81,16 +87,16 @@ pub fn openai_stream(
                     ErrorKind::Upstream,
                     format!(
                         "endpoint `{}` closed the stream before it was complete (no finish_reason, no [DONE])",
-                        f.endpoint.name
+                        endpoint.name
                     ),
                 )
                 .with_code("stream_truncated")
             }
-            Ok(Some(Err(e))) => errors::body_error(&f.endpoint, &e),
-            Err(_) => errors::idle_timeout(&f.endpoint),
+            Ok(Some(Err(e))) => errors::body_error(endpoint, &e),
+            Err(_) => errors::idle_timeout(endpoint),
         };
         f.finished = true;
-        tracing::warn!(endpoint = %f.endpoint.name, "stream failed: {}", failure.message);
+        tracing::warn!(endpoint = %endpoint.name, "stream failed: {}", failure.message);
         let event = encode_data_event(&String::from_utf8_lossy(&encode_error(&failure)));
         Some((Ok(Bytes::from(event)), f))
     })

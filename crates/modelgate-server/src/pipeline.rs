@@ -55,12 +55,8 @@ async fn chat(
     };
     let stream = request.get_bool("stream").unwrap_or(false);
     let resolved = resolve(&state, &model).await?;
-    let endpoint = resolved
-        .route
-        .endpoint
-        .as_ref()
-        .map_err(Clone::clone)?
-        .clone();
+    let route = resolved.route;
+    let endpoint = route.ready()?;
     let upstream_model = endpoint.map_model(&resolved.model).to_owned();
     let log = RequestLog {
         endpoint: endpoint.name.clone(),
@@ -70,7 +66,7 @@ async fn chat(
         started,
     };
 
-    let changed = shape(&mut request, &endpoint, &model, &upstream_model);
+    let changed = shape(&mut request, endpoint, &model, &upstream_model);
     let upstream_body = if changed {
         Bytes::from(request.to_vec())
     } else {
@@ -79,7 +75,7 @@ async fn chat(
     drop(request);
 
     let sent = dispatch::send(
-        &endpoint,
+        endpoint,
         &state.cooldowns,
         Method::POST,
         "chat/completions",
@@ -95,7 +91,7 @@ async fn chat(
     };
     let status = upstream.status();
     if !status.is_success() {
-        let body = forward::read_body(&endpoint, upstream)
+        let body = forward::read_body(endpoint, upstream)
             .await
             .unwrap_or_default();
         let err = errors::status_error(&endpoint, status.as_u16(), &body);
@@ -108,7 +104,7 @@ async fn chat(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     if is_sse {
-        let body = forward::openai_stream(state.clone(), endpoint.clone(), upstream, log);
+        let body = forward::openai_stream(state.clone(), route.clone(), endpoint, upstream, log);
         let mut response = Response::new(Body::from_stream(body));
         let h = response.headers_mut();
         h.insert(
@@ -117,10 +113,10 @@ async fn chat(
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-        add_route_header(&mut response, &endpoint);
+        add_route_header(&mut response, endpoint);
         return Ok(response);
     }
-    let body = match forward::read_body(&endpoint, upstream).await {
+    let body = match forward::read_body(endpoint, upstream).await {
         Ok(body) => body,
         Err(e) => {
             log.finish(&state, e.status, None);
@@ -133,7 +129,7 @@ async fn chat(
         header::CONTENT_TYPE,
         content_type.unwrap_or(HeaderValue::from_static("application/json")),
     );
-    add_route_header(&mut response, &endpoint);
+    add_route_header(&mut response, endpoint);
     Ok(response)
 }
 

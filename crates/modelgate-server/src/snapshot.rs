@@ -35,6 +35,11 @@ impl Route {
         &self.config.name
     }
 
+    /// The endpoint, or the error that explains why it cannot be used.
+    pub fn ready(&self) -> Result<&Endpoint, GatewayError> {
+        self.endpoint.as_ref().map_err(Clone::clone)
+    }
+
     /// The ids clients may use for this endpoint's models without fetching:
     /// `models.default` and the public side of `model_map`.
     pub fn declared_models(&self) -> impl Iterator<Item = &str> {

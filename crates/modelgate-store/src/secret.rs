@@ -372,5 +372,4 @@ mod tests {
             .to_string();
         assert!(err.contains("does not hold a 32-byte key"), "{err}");
     }
-
 }

@@ -58,7 +58,12 @@ impl Endpoint {
         Ok(Self {
             name: config.name.clone(),
             spec: config.spec,
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            // A direct URL is sent exactly as written.
+            base_url: if config.direct_endpoint {
+                config.base_url.clone()
+            } else {
+                config.base_url.trim_end_matches('/').to_owned()
+            },
             direct: config.direct_endpoint,
             keys: config.keys().into_iter().map(ApiKey::new).collect(),
             headers,

@@ -8,8 +8,7 @@ use crate::cli::{Global, ServeArgs};
 use crate::local;
 
 pub async fn run(global: &Global, args: &ServeArgs) -> Result<()> {
-    let loopback = args.listen.ip().is_loopback();
-    let state = local::open_state(global, args.require_keys || !loopback).await?;
+    let state = local::open_state(global, keys_required(args)).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
@@ -35,4 +34,31 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<()> {
     modelgate_server::app::serve(listener, state.clone()).await?;
     state.usage.flush().await;
     Ok(())
+}
+
+/// Gateway keys are required on any address but loopback: a gateway that
+/// others can reach must not spend its upstream keys for strangers.
+fn keys_required(args: &ServeArgs) -> bool {
+    args.require_keys || !args.listen.ip().is_loopback()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(listen: &str, require_keys: bool) -> ServeArgs {
+        ServeArgs {
+            listen: listen.parse().unwrap(),
+            require_keys,
+        }
+    }
+
+    #[test]
+    fn keys_are_required_beyond_loopback_or_when_asked() {
+        assert!(!keys_required(&args("127.0.0.1:4000", false)));
+        assert!(!keys_required(&args("[::1]:4000", false)));
+        assert!(keys_required(&args("127.0.0.1:4000", true)));
+        assert!(keys_required(&args("0.0.0.0:4000", false)));
+        assert!(keys_required(&args("192.168.1.5:4000", false)));
+    }
 }

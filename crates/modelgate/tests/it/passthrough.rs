@@ -202,3 +202,17 @@ async fn env_vars_resolve_at_use_and_missing_ones_are_named() {
     );
     assert_eq!(upstream.hits(), 1);
 }
+
+#[tokio::test]
+async fn a_direct_endpoint_posts_to_its_url_as_written() {
+    let upstream = FakeUpstream::start(echo_model()).await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "proxy",
+        &upstream.url("/deployments/chat/run?team=a"),
+        "    direct_endpoint: true\n",
+    )]))
+    .await;
+    assert_eq!(gw.chat("proxy/any-model").await.status, 200);
+    assert_eq!(upstream.last().path, "/deployments/chat/run?team=a");
+    assert_eq!(upstream.last().json()["model"], "any-model");
+}
