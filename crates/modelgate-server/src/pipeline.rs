@@ -94,7 +94,7 @@ async fn chat(
         let body = forward::read_body(endpoint, upstream)
             .await
             .unwrap_or_default();
-        let err = errors::status_error(&endpoint, status.as_u16(), &body);
+        let err = errors::status_error(endpoint, status.as_u16(), &body);
         log.finish(&state, err.status, None);
         return Err(err);
     }
