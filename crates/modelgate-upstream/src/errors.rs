@@ -121,6 +121,10 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
         _ => ErrorKind::InvalidRequest,
     };
     if status == 404 {
+        // A server that answered with its own JSON error understood the
+        // path; only a bare 404 (HTML, text) suggests a wrong base URL.
+        let structured =
+            serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object());
         let about_model = upstream.code.as_deref() == Some("model_not_found")
             || upstream
                 .message
@@ -130,6 +134,8 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
             message.push_str(
                 ". Check the model id: `modelgate models` lists what the endpoint offers",
             );
+        } else if structured {
+            message.push_str(". Check the model id and the endpoint's documentation for this path");
         } else if !ep.direct {
             message.push_str(&format!(
                 ". The base URL `{}` may lack `/v1`: OpenAI-compatible servers usually serve `…/v1/chat/completions`",

@@ -28,8 +28,9 @@ pub fn error_type(kind: ErrorKind) -> &'static str {
         ErrorKind::PermissionDenied => "permission_error",
         ErrorKind::RateLimited => "rate_limit_error",
         ErrorKind::Timeout => "timeout_error",
-        ErrorKind::UpstreamUnreachable | ErrorKind::Upstream => "upstream_error",
-        ErrorKind::Internal => "server_error",
+        ErrorKind::UpstreamUnreachable | ErrorKind::Upstream | ErrorKind::Internal => {
+            "server_error"
+        }
     }
 }
 
