@@ -10,6 +10,7 @@ pub mod framing;
 pub mod ir;
 pub mod secret;
 pub mod spec;
+pub mod translate;
 
 pub use ir::{ErrorKind, GatewayError, Usage};
 pub use spec::Spec;

@@ -18,6 +18,8 @@ pub enum ErrorKind {
     RateLimited,
     /// The upstream did not answer in time.
     Timeout,
+    /// The upstream is temporarily overloaded (Anthropic 529).
+    Overloaded,
     /// The upstream could not be reached at all.
     UpstreamUnreachable,
     /// The upstream answered with a failure of its own.
@@ -37,6 +39,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::RateLimited => 429,
             ErrorKind::Timeout => 504,
+            ErrorKind::Overloaded => 529,
             ErrorKind::UpstreamUnreachable | ErrorKind::Upstream => 502,
             ErrorKind::NotSupported => 501,
             ErrorKind::Internal => 500,

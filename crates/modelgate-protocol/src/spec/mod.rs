@@ -1,6 +1,7 @@
 //! The seven endpoint specs modelgate can send requests to, and one folder
 //! per wire format.
 
+pub mod anthropic;
 pub mod openai_chat;
 
 use std::fmt;

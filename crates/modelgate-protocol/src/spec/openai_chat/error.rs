@@ -28,7 +28,10 @@ pub fn error_type(kind: ErrorKind) -> &'static str {
         ErrorKind::PermissionDenied => "permission_error",
         ErrorKind::RateLimited => "rate_limit_error",
         ErrorKind::Timeout => "timeout_error",
-        ErrorKind::UpstreamUnreachable | ErrorKind::Upstream | ErrorKind::Internal => {
+        ErrorKind::UpstreamUnreachable
+        | ErrorKind::Upstream
+        | ErrorKind::Overloaded
+        | ErrorKind::Internal => {
             "server_error"
         }
     }
