@@ -139,9 +139,9 @@ fn typo_in_an_endpoint() {
     assert_eq!(
         err.to_string(),
         "modelgate.yaml:4:5: endpoints.local.base_ur: unknown field; expected one of `name`, \
-         `spec`, `base_url`, `direct_endpoint`, `api_key`, `api_keys`, `models`, `model_map`, \
-         `headers`, `add_params`, `drop_params`, `description`, `tags`, `timeouts` \
-         (did you mean `base_url`?)"
+         `provider`, `spec`, `base_url`, `direct_endpoint`, `api_key`, `api_keys`, `models`, \
+         `model_map`, `headers`, `add_params`, `drop_params`, `description`, `tags`, `timeouts`, \
+         `default_max_tokens`, `reasoning_format`, `reasoning_key` (did you mean `base_url`?)"
     );
 
     let text = "endpoints:\n  - name: local\n    modles: {}\n";
@@ -320,4 +320,18 @@ fn load_file_reads_and_names_missing_files() {
     assert_eq!(err.origin, path.display().to_string());
     assert_eq!(err.field.as_deref(), Some("endpoints"));
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn provider_is_another_name_for_spec() {
+    let text = "endpoints:\n  - name: claude-proxy\n    provider: anthropic\n    base_url: http://x\n    reasoning_format: reasoning_object\n    reasoning_key: reasoning\n    default_max_tokens: 8192\n    models: {max_tokens: {big: 32000}}\n";
+    let file = parse_str(text, "m.yaml").unwrap();
+    let ep = &file.endpoints[0];
+    assert_eq!(ep.spec, modelgate_protocol::Spec::Anthropic);
+    assert_eq!(ep.max_tokens_for("big"), Some(32000));
+    assert_eq!(ep.max_tokens_for("small"), Some(8192));
+    assert_eq!(
+        ep.reasoning_format,
+        Some(crate::ReasoningFormat::ReasoningObject)
+    );
 }

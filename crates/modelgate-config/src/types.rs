@@ -33,7 +33,9 @@ pub struct ConfigFile {
 pub struct EndpointConfig {
     /// Unique name; clients address models as `NAME/MODEL`.
     pub name: String,
-    /// Which API the endpoint speaks.
+    /// Which API the endpoint speaks. `provider` is accepted as another
+    /// name for it (LibreChat's custom endpoints use that word).
+    #[serde(alias = "provider")]
     #[schemars(schema_with = "crate::schema::spec_schema")]
     pub spec: Spec,
     /// Base URL, e.g. `http://localhost:11434/v1` (a trailing slash is removed).
@@ -71,9 +73,50 @@ pub struct EndpointConfig {
     /// Timeouts for this endpoint, overriding the file-wide ones.
     #[serde(default, skip_serializing_if = "TimeoutOverrides::is_empty")]
     pub timeouts: TimeoutOverrides,
+    /// `max_tokens` sent when the client gave none and the endpoint's spec
+    /// requires one (Anthropic). Default 4096; `models.max_tokens` overrides it per model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_max_tokens: Option<u64>,
+    /// How reasoning is asked of an OpenAI-compatible endpoint when a request
+    /// is translated: `reasoning_effort` (default), `reasoning_object`, `disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_format: Option<ReasoningFormat>,
+    /// Which field an OpenAI-compatible endpoint puts reasoning text in:
+    /// `reasoning_content` (default, DeepSeek) or `reasoning` (vLLM, OpenRouter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_key: Option<ReasoningKey>,
+}
+
+/// How reasoning is requested from an OpenAI-compatible endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningFormat {
+    /// `"reasoning_effort": "high"`.
+    ReasoningEffort,
+    /// `"reasoning": {"effort": "high"}` or `{"max_tokens": N}`.
+    ReasoningObject,
+    /// Never sent.
+    Disabled,
+}
+
+/// The field an OpenAI-compatible endpoint streams reasoning text in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningKey {
+    ReasoningContent,
+    Reasoning,
 }
 
 impl EndpointConfig {
+    /// The `max_tokens` to send for `model` (upstream id) when the client gave none.
+    pub fn max_tokens_for(&self, model: &str) -> Option<u64> {
+        self.models
+            .max_tokens
+            .get(model)
+            .copied()
+            .or(self.default_max_tokens)
+    }
+
     /// The keys in the order they are tried.
     pub fn keys(&self) -> Vec<&str> {
         self.api_key
@@ -94,6 +137,10 @@ pub struct ModelsConfig {
     /// Also fetch the list from the endpoint (`GET {base}/models`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub fetch: bool,
+    /// Per-model `max_tokens` default (upstream model id → tokens), for
+    /// specs that require `max_tokens` when the client gave none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub max_tokens: BTreeMap<String, u64>,
 }
 
 impl ModelsConfig {

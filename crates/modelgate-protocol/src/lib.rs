@@ -6,11 +6,12 @@
 //! that it is tested without a network.
 
 pub mod body;
+pub mod codec;
 pub mod framing;
 pub mod ir;
 pub mod secret;
 pub mod spec;
 pub mod translate;
 
-pub use ir::{ErrorKind, GatewayError, Usage};
+pub use ir::{ErrorKind, GatewayError, StreamEvent, Usage};
 pub use spec::Spec;

@@ -85,13 +85,21 @@ impl ToolNames {
     pub fn to_target(&mut self, name: &str, max_len: usize) -> String {
         let valid = !name.is_empty()
             && name.len() <= max_len
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if valid {
             return name.to_owned();
         }
         let mut base: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         if base.is_empty() {
             base.push_str("tool");
@@ -113,19 +121,31 @@ impl ToolNames {
 /// valid ids are kept, others are rewritten deterministically, so a call
 /// and its result (rewritten separately) still match.
 pub fn sanitize_tool_id(id: &str) -> String {
-    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return id.to_owned();
     }
     let cleaned: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{cleaned}_{:08x}", fnv1a(id) as u32)
 }
 
 /// A small stable hash (FNV-1a), so renamings do not change between runs.
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -144,7 +164,11 @@ mod tests {
         let short = names.to_target(&long, 64);
         assert_eq!(short.len(), 64);
         assert_eq!(names.to_client(&short), long);
-        assert_ne!(names.to_target("a.b", 64), names.to_target("a:b", 64), "distinct names stay distinct");
+        assert_ne!(
+            names.to_target("a.b", 64),
+            names.to_target("a:b", 64),
+            "distinct names stay distinct"
+        );
     }
 
     #[test]
@@ -152,7 +176,10 @@ mod tests {
         assert_eq!(sanitize_tool_id("call_abc-1"), "call_abc-1");
         let a = sanitize_tool_id("functions.get_weather:0");
         assert_eq!(a, sanitize_tool_id("functions.get_weather:0"));
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        );
         assert_ne!(sanitize_tool_id("a.b"), sanitize_tool_id("a:b"));
     }
 }

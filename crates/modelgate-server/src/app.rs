@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::respond::{json, openai_error};
 use crate::state::AppState;
-use crate::{admin, models_door, pipeline};
+use crate::{admin, count_tokens, models_door, pipeline};
 
 /// Requests carry base64 images and long contexts: well above axum's 2 MB default.
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -24,6 +24,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(console_placeholder))
         .route("/healthz", get(healthz))
         .route("/v1/chat/completions", post(pipeline::chat_completions))
+        .route("/v1/messages", post(pipeline::messages))
+        .route(
+            "/v1/messages/count_tokens",
+            post(count_tokens::count_tokens),
+        )
         .route("/v1/models", get(models_door::list))
         .route("/v1/models/{*id}", get(models_door::get))
         .route(
@@ -53,7 +58,7 @@ async fn healthz() -> Response {
 async fn not_found(uri: http::Uri) -> Response {
     openai_error(
         &GatewayError::not_found(format!(
-            "no route `{}`; modelgate serves /v1/chat/completions, /v1/models and the admin API under /api",
+            "no route `{}`; modelgate serves /v1/chat/completions, /v1/messages, /v1/models and the admin API under /api",
             uri.path()
         ))
         .with_code("route_not_found"),

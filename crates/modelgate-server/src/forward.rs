@@ -1,9 +1,10 @@
-//! Forwarding an upstream stream to the client as it arrives.
+//! Streaming an upstream response to the client as it arrives.
 //!
-//! Each upstream chunk goes out as soon as it comes in, unchanged; a tap
-//! reads usage and the finish reason on the side. A failure after the first
-//! byte cannot change the status any more, so it becomes an error event in
-//! the stream, never a silent truncation.
+//! Passthrough forwards each upstream chunk unchanged while a tap reads
+//! usage and the stop reason; translation decodes each chunk into stream
+//! events and encodes them in the client's format. Either way a chunk goes
+//! out as soon as it came in, and a failure after the first byte becomes an
+//! error event in the client's format, never a silent truncation.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,22 +12,157 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use modelgate_protocol::GatewayError;
-use modelgate_protocol::framing::sse::encode_data_event;
-use modelgate_protocol::spec::openai_chat::error::encode_error;
-use modelgate_protocol::spec::openai_chat::stream::ChatStreamTap;
-use modelgate_protocol::{ErrorKind, Usage};
+use modelgate_protocol::codec::{Format, StreamDecoder, StreamEncoder};
+use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
+use modelgate_protocol::spec::anthropic::tap::MessagesStreamTap;
+use modelgate_protocol::spec::openai_chat::stream::{ChatStreamTap, StreamSummary};
+use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
 use modelgate_upstream::{Endpoint, errors};
+use serde::Deserialize;
 
 use crate::pipeline::RequestLog;
+use crate::respond::stream_error;
 use crate::snapshot::Route;
 use crate::state::AppState;
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
+/// Reads a passthrough stream on the side.
+pub enum Tap {
+    OpenAiChat(ChatStreamTap),
+    Anthropic(MessagesStreamTap),
+}
+
+impl Tap {
+    pub fn new(format: Format) -> Self {
+        match format {
+            Format::OpenAiChat => Tap::OpenAiChat(ChatStreamTap::new()),
+            Format::Anthropic => Tap::Anthropic(MessagesStreamTap::new()),
+        }
+    }
+
+    fn observe(&mut self, chunk: &[u8]) {
+        match self {
+            Tap::OpenAiChat(t) => t.observe(chunk),
+            Tap::Anthropic(t) => t.observe(chunk),
+        }
+    }
+
+    fn summary(&self) -> &StreamSummary {
+        match self {
+            Tap::OpenAiChat(t) => t.summary(),
+            Tap::Anthropic(t) => t.summary(),
+        }
+    }
+}
+
+/// What happens to each upstream chunk.
+pub enum Mode {
+    Passthrough(Tap),
+    Translate(Box<Translation>),
+}
+
+/// The state of a stream being translated.
+pub struct Translation {
+    sse: SseDecoder,
+    decoder: StreamDecoder,
+    encoder: StreamEncoder,
+    usage: Option<Usage>,
+}
+
+impl Mode {
+    pub fn translate(decoder: StreamDecoder, encoder: StreamEncoder) -> Self {
+        Mode::Translate(Box::new(Translation {
+            sse: SseDecoder::new(),
+            decoder,
+            encoder,
+            usage: None,
+        }))
+    }
+
+    /// Turns one upstream chunk into what the client gets.
+    fn process(&mut self, chunk: Bytes) -> Bytes {
+        match self {
+            Mode::Passthrough(tap) => {
+                tap.observe(&chunk);
+                chunk
+            }
+            Mode::Translate(t) => {
+                let mut frames = Vec::new();
+                t.sse.push(&chunk, &mut frames);
+                Bytes::from(translate_frames(&frames, t, false))
+            }
+        }
+    }
+
+    /// The upstream ended: what is left to send, or the failure to report.
+    fn end(&mut self, endpoint: &Endpoint) -> Result<Bytes, GatewayError> {
+        match self {
+            Mode::Passthrough(tap) => {
+                let s = tap.summary();
+                if s.done || s.finish_reason.is_some() || s.error.is_some() {
+                    Ok(Bytes::new())
+                } else {
+                    Err(GatewayError::new(
+                        ErrorKind::Upstream,
+                        format!(
+                            "endpoint `{}` closed the stream before it was complete",
+                            endpoint.name
+                        ),
+                    )
+                    .with_code("stream_truncated"))
+                }
+            }
+            Mode::Translate(t) => {
+                let mut frames = Vec::new();
+                t.sse.finish(&mut frames);
+                Ok(Bytes::from(translate_frames(&frames, t, true)))
+            }
+        }
+    }
+
+    /// Encodes a transport failure as the client's error event.
+    fn fail(&mut self, front: Format, err: GatewayError) -> Bytes {
+        match self {
+            Mode::Passthrough(_) => Bytes::from(stream_error(front, &err)),
+            Mode::Translate(t) => {
+                let mut out = Vec::new();
+                t.encoder.encode(&StreamEvent::Error(err), &mut out);
+                Bytes::from(out)
+            }
+        }
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        match self {
+            Mode::Passthrough(tap) => tap.summary().usage,
+            Mode::Translate(t) => t.usage,
+        }
+    }
+}
+
+fn translate_frames(frames: &[SseEvent], t: &mut Translation, last: bool) -> Vec<u8> {
+    let mut events = Vec::new();
+    for frame in frames {
+        t.decoder.feed(frame, &mut events);
+    }
+    if last {
+        t.decoder.finish(&mut events);
+    }
+    let mut out = Vec::new();
+    for event in &events {
+        if let StreamEvent::Usage(u) = event {
+            t.usage = Some(*u);
+        }
+        t.encoder.encode(event, &mut out);
+    }
+    out
+}
+
 struct Forwarding {
     upstream: ByteStream,
-    tap: ChatStreamTap,
+    mode: Mode,
+    front: Format,
     /// Its endpoint is known to be ready: the request was sent through it.
     route: Arc<Route>,
     idle: Duration,
@@ -40,24 +176,27 @@ impl Drop for Forwarding {
     /// client went away (the upstream connection closes with this value).
     fn drop(&mut self) {
         if let Some(log) = self.log.take() {
-            let usage = self.tap.summary().usage;
-            log.finish(&self.state, 200, usage);
+            log.finish(&self.state, 200, self.mode.usage());
         }
     }
 }
 
-/// The client-facing body of a streamed OpenAI chat response.
-pub fn openai_stream(
+/// The client-facing body of a streamed response.
+pub fn stream(
     state: Arc<AppState>,
     route: Arc<Route>,
-    endpoint: &Endpoint,
+    front: Format,
+    mode: Mode,
     response: reqwest::Response,
     log: RequestLog,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<> {
-    let idle = endpoint.timeouts.idle.0;
+    let idle = route
+        .ready()
+        .map_or(Duration::from_secs(120), |e| e.timeouts.idle.0);
     let forwarding = Forwarding {
         upstream: Box::pin(response.bytes_stream()),
-        tap: ChatStreamTap::new(),
+        mode,
+        front,
         route,
         idle,
         finished: false,
@@ -65,40 +204,39 @@ pub fn openai_stream(
         log: Some(log),
     };
     futures_util::stream::unfold(forwarding, |mut f| async move {
-        if f.finished {
-            return None;
-        }
-        let next = tokio::time::timeout(f.idle, f.upstream.next()).await;
-        let Ok(endpoint) = f.route.ready() else {
-            return None;
-        };
-        let failure = match next {
-            Ok(Some(Ok(chunk))) => {
-                f.tap.observe(&chunk);
-                return Some((Ok(chunk), f));
+        loop {
+            if f.finished {
+                return None;
             }
-            Ok(None) => {
-                f.finished = true;
-                let summary = f.tap.summary();
-                if summary.done || summary.finish_reason.is_some() || summary.error.is_some() {
-                    return None;
+            let next = tokio::time::timeout(f.idle, f.upstream.next()).await;
+            let route = f.route.clone();
+            let Ok(endpoint) = route.ready() else {
+                return None;
+            };
+            let failure = match next {
+                Ok(Some(Ok(chunk))) => {
+                    let out = f.mode.process(chunk);
+                    if out.is_empty() {
+                        continue;
+                    }
+                    return Some((Ok(out), f));
                 }
-                GatewayError::new(
-                    ErrorKind::Upstream,
-                    format!(
-                        "endpoint `{}` closed the stream before it was complete (no finish_reason, no [DONE])",
-                        endpoint.name
-                    ),
-                )
-                .with_code("stream_truncated")
-            }
-            Ok(Some(Err(e))) => errors::body_error(endpoint, &e),
-            Err(_) => errors::idle_timeout(endpoint),
-        };
-        f.finished = true;
-        tracing::warn!(endpoint = %endpoint.name, "stream failed: {}", failure.message);
-        let event = encode_data_event(&String::from_utf8_lossy(&encode_error(&failure)));
-        Some((Ok(Bytes::from(event)), f))
+                Ok(None) => {
+                    f.finished = true;
+                    match f.mode.end(endpoint) {
+                        Ok(rest) if rest.is_empty() => return None,
+                        Ok(rest) => return Some((Ok(rest), f)),
+                        Err(e) => e,
+                    }
+                }
+                Ok(Some(Err(e))) => errors::body_error(endpoint, &e),
+                Err(_) => errors::idle_timeout(endpoint),
+            };
+            f.finished = true;
+            tracing::warn!(endpoint = %endpoint.name, "stream failed: {}", failure.message);
+            let event = f.mode.fail(f.front, failure);
+            return Some((Ok(event), f));
+        }
     })
 }
 
@@ -119,11 +257,42 @@ pub fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Usage read from a non-streamed OpenAI response body.
-pub fn usage_of_body(body: &[u8]) -> Option<Usage> {
-    serde_json::from_slice::<modelgate_protocol::spec::openai_chat::wire::ResponseTap>(body)
-        .ok()?
-        .usage
-        .as_ref()
-        .map(Usage::from)
+#[derive(Deserialize)]
+struct AnthropicBody {
+    usage: Option<AnthropicUsage>,
+}
+
+#[derive(Deserialize)]
+struct AnthropicUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+}
+
+/// Usage read from a non-streamed passthrough body.
+pub fn usage_of_body(format: Format, body: &[u8]) -> Option<Usage> {
+    match format {
+        Format::OpenAiChat => {
+            serde_json::from_slice::<modelgate_protocol::spec::openai_chat::wire::ResponseTap>(body)
+                .ok()?
+                .usage
+                .as_ref()
+                .map(Usage::from)
+        }
+        Format::Anthropic => {
+            let u = serde_json::from_slice::<AnthropicBody>(body).ok()?.usage?;
+            Some(Usage {
+                input: u.input_tokens,
+                cache_read: u.cache_read_input_tokens,
+                cache_write: u.cache_creation_input_tokens,
+                output: u.output_tokens,
+                reasoning: 0,
+            })
+        }
+    }
 }

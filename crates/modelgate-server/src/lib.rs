@@ -9,12 +9,14 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod catalogue;
+pub mod count_tokens;
 pub mod forward;
 pub mod models_door;
 pub mod pipeline;
 pub mod respond;
 pub mod snapshot;
 pub mod state;
+pub mod translate;
 pub mod usage;
 
 pub use state::{AppState, Settings};

@@ -1,20 +1,31 @@
-//! `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's shape.
+//! `GET /v1/models` and `GET /v1/models/{id}`, in OpenAI's shape, or in
+//! Anthropic's when the caller sends `anthropic-version` (as its SDKs do).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use serde_json::json;
+use modelgate_protocol::codec::Format;
+use serde_json::{Value, json};
 
 use crate::auth;
-use crate::respond::{json, openai_error};
+use crate::respond::{self, json};
 use crate::state::AppState;
+
+fn format_of(headers: &HeaderMap) -> Format {
+    if headers.contains_key("anthropic-version") {
+        Format::Anthropic
+    } else {
+        Format::OpenAiChat
+    }
+}
 
 /// Every model of every endpoint, as `ENDPOINT/MODEL` (unambiguous ids).
 pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let format = format_of(&headers);
     if let Err(e) = auth::gateway_caller(&state, &headers) {
-        return openai_error(&e);
+        return respond::error(format, &e);
     }
     let ttl = state.catalogue_ttl();
     let snapshot = state.snapshot.load_full();
@@ -26,12 +37,20 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     for route in snapshot.routes.values() {
         for model in state.catalogue.models_of(route, ttl) {
             data.push(model_object(
+                format,
                 &format!("{}/{model}", route.name()),
                 route.name(),
             ));
         }
     }
-    json(StatusCode::OK, &json!({"object": "list", "data": data}))
+    let body = match format {
+        Format::OpenAiChat => json!({"object": "list", "data": data}),
+        Format::Anthropic => {
+            let id = |v: Option<&Value>| v.map_or(Value::Null, |m| m["id"].clone());
+            json!({"data": data, "has_more": false, "first_id": id(data.first()), "last_id": id(data.last())})
+        }
+    };
+    json(StatusCode::OK, &body)
 }
 
 pub async fn get(
@@ -39,19 +58,30 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let format = format_of(&headers);
     if let Err(e) = auth::gateway_caller(&state, &headers) {
-        return openai_error(&e);
+        return respond::error(format, &e);
     }
     let ttl = state.catalogue_ttl();
     let snapshot = state.snapshot.load_full();
     let found = match state.catalogue.resolve(&snapshot, &id, ttl) {
         Ok(Some(found)) => found,
-        Ok(None) => return openai_error(&state.catalogue.unknown_model(&snapshot, &id, ttl)),
-        Err(e) => return openai_error(&e),
+        Ok(None) => {
+            return respond::error(format, &state.catalogue.unknown_model(&snapshot, &id, ttl));
+        }
+        Err(e) => return respond::error(format, &e),
     };
-    json(StatusCode::OK, &model_object(&id, found.route.name()))
+    json(
+        StatusCode::OK,
+        &model_object(format, &id, found.route.name()),
+    )
 }
 
-fn model_object(id: &str, owner: &str) -> serde_json::Value {
-    json!({"id": id, "object": "model", "created": 0, "owned_by": owner})
+fn model_object(format: Format, id: &str, owner: &str) -> Value {
+    match format {
+        Format::OpenAiChat => json!({"id": id, "object": "model", "created": 0, "owned_by": owner}),
+        Format::Anthropic => json!({
+            "type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z"
+        }),
+    }
 }

@@ -1,5 +1,9 @@
-//! The request path of `POST /v1/chat/completions`, top to bottom:
+//! The request path of every front door, top to bottom:
 //! authenticate → resolve → shape → dispatch → respond → record.
+//!
+//! When the client speaks the endpoint's own format the request is passed
+//! through (the body edited only where settings ask); otherwise
+//! [`crate::translate`] converts it both ways.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -10,120 +14,152 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use modelgate_protocol::body::JsonObject;
-use modelgate_protocol::{GatewayError, Usage};
+use modelgate_protocol::codec::Format;
+use modelgate_protocol::{ErrorKind, GatewayError, Usage};
 use modelgate_store::UsageRecord;
+use modelgate_upstream::auth::Operation;
 use modelgate_upstream::{Endpoint, dispatch, errors};
 
 use crate::auth::{self, Caller};
 use crate::catalogue::Resolved;
-use crate::forward::{self, elapsed_ms};
-use crate::respond::openai_error;
+use crate::forward::{self, Mode, Tap, elapsed_ms};
+use crate::respond;
+use crate::snapshot::Route;
 use crate::state::AppState;
 
+/// `POST /v1/chat/completions`.
 pub async fn chat_completions(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    handle(state, Format::OpenAiChat, headers, body).await
+}
+
+/// `POST /v1/messages`.
+pub async fn messages(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(state, Format::Anthropic, headers, body).await
+}
+
+async fn handle(state: Arc<AppState>, front: Format, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     let caller = match auth::gateway_caller(&state, &headers) {
         Ok(caller) => caller,
-        Err(e) => return openai_error(&e),
+        Err(e) => return respond::error(front, &e),
     };
-    match chat(state, caller, body, started).await {
+    match chat(state, front, caller, body, started).await {
         Ok(response) => response,
-        Err(e) => openai_error(&e),
+        Err(e) => respond::error(front, &e),
     }
 }
 
-async fn chat(
-    state: Arc<AppState>,
-    caller: Caller,
-    body: Bytes,
-    started: Instant,
-) -> Result<Response, GatewayError> {
-    let mut request = JsonObject::parse(&body).map_err(|e| {
-        GatewayError::invalid_request(format!(
-            "{e}; send a JSON object with `model` and `messages`"
-        ))
-    })?;
+/// The request's model and the route it resolves to.
+pub struct Routed {
+    pub route: Arc<Route>,
+    /// The model as the client wrote it.
+    pub client_model: String,
+    /// The model id sent upstream (after `model_map`).
+    pub upstream_model: String,
+    /// The endpoint's wire format.
+    pub target: Format,
+}
+
+/// Reads `model` from a body and resolves it.
+pub async fn route_request(
+    state: &AppState,
+    request: &JsonObject<'_>,
+) -> Result<Routed, GatewayError> {
     let Some(model) = request.get_str("model").map(|m| m.into_owned()) else {
         return Err(GatewayError::invalid_request(
             "the request has no `model`; name one as ENDPOINT/MODEL or by its id (see `GET /v1/models`)",
         )
         .with_param("model"));
     };
-    let stream = request.get_bool("stream").unwrap_or(false);
-    let resolved = resolve(&state, &model).await?;
-    let route = resolved.route;
-    let endpoint = route.ready()?;
+    let resolved = resolve(state, &model).await?;
+    let endpoint = resolved.route.ready()?;
+    let target = Format::of_spec(endpoint.spec).ok_or_else(|| {
+        GatewayError::new(
+            ErrorKind::NotSupported,
+            format!(
+                "endpoint `{}` uses spec `{}`, which cannot be reached yet",
+                endpoint.name, endpoint.spec
+            ),
+        )
+        .with_code("spec_not_supported")
+    })?;
     let upstream_model = endpoint.map_model(&resolved.model).to_owned();
+    Ok(Routed {
+        route: resolved.route,
+        client_model: model,
+        upstream_model,
+        target,
+    })
+}
+
+pub fn parse(body: &[u8]) -> Result<JsonObject<'_>, GatewayError> {
+    JsonObject::parse(body).map_err(|e| {
+        GatewayError::invalid_request(format!(
+            "{e}; send a JSON object with `model` and `messages`"
+        ))
+    })
+}
+
+async fn chat(
+    state: Arc<AppState>,
+    front: Format,
+    caller: Caller,
+    body: Bytes,
+    started: Instant,
+) -> Result<Response, GatewayError> {
+    let mut request = parse(&body)?;
+    let routed = route_request(&state, &request).await?;
+    let stream = request.get_bool("stream").unwrap_or(false);
     let log = RequestLog {
-        endpoint: endpoint.name.clone(),
-        model: upstream_model.clone(),
+        endpoint: routed.route.name().to_owned(),
+        model: routed.upstream_model.clone(),
         caller: caller.key_id,
         stream,
         started,
     };
-
-    let changed = shape(&mut request, endpoint, &model, &upstream_model);
+    if routed.target != front {
+        drop(request);
+        return crate::translate::run(&state, front, routed, &body, log).await;
+    }
+    let endpoint = routed.route.ready()?;
+    let changed = shape(
+        &mut request,
+        endpoint,
+        &routed.client_model,
+        &routed.upstream_model,
+    );
     let upstream_body = if changed {
         Bytes::from(request.to_vec())
     } else {
         body.clone()
     };
     drop(request);
-
-    let sent = dispatch::send(
-        endpoint,
-        &state.cooldowns,
-        Method::POST,
-        "chat/completions",
-        Some(upstream_body),
-    )
-    .await;
-    let upstream = match sent {
-        Ok(upstream) => upstream.response,
-        Err(e) => {
-            log.finish(&state, e.status, None);
-            return Err(e);
-        }
-    };
-    let status = upstream.status();
-    if !status.is_success() {
-        let body = forward::read_body(endpoint, upstream)
-            .await
-            .unwrap_or_default();
-        let err = errors::status_error(endpoint, status.as_u16(), &body);
-        log.finish(&state, err.status, None);
-        return Err(err);
-    }
-    let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
-    let is_sse = content_type
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    if is_sse {
-        let body = forward::openai_stream(state.clone(), route.clone(), endpoint, upstream, log);
-        let mut response = Response::new(Body::from_stream(body));
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
+    let upstream = send(&state, endpoint, upstream_body, &log).await?;
+    if is_sse(&upstream) {
+        let mode = Mode::Passthrough(Tap::new(front));
+        let body = forward::stream(
+            state.clone(),
+            routed.route.clone(),
+            front,
+            mode,
+            upstream,
+            log,
         );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        let mut response = respond::sse(Body::from_stream(body));
         add_route_header(&mut response, endpoint);
         return Ok(response);
     }
-    let body = match forward::read_body(endpoint, upstream).await {
-        Ok(body) => body,
-        Err(e) => {
-            log.finish(&state, e.status, None);
-            return Err(e);
-        }
-    };
-    log.finish(&state, status.as_u16(), forward::usage_of_body(&body));
+    let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
+    let body = read(&state, endpoint, upstream, &log).await?;
+    log.finish(&state, 200, forward::usage_of_body(front, &body));
     let mut response = (StatusCode::OK, Body::from(body)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -131,6 +167,63 @@ async fn chat(
     );
     add_route_header(&mut response, endpoint);
     Ok(response)
+}
+
+/// Sends the chat request with key fallback; an error status becomes the
+/// endpoint's error, explained (and is recorded).
+pub async fn send(
+    state: &AppState,
+    endpoint: &Endpoint,
+    body: Bytes,
+    log: &RequestLog,
+) -> Result<reqwest::Response, GatewayError> {
+    let sent = dispatch::send(
+        endpoint,
+        &state.cooldowns,
+        Method::POST,
+        Operation::Chat,
+        Some(body),
+    )
+    .await;
+    let upstream = match sent {
+        Ok(upstream) => upstream.response,
+        Err(e) => {
+            log.record(state, e.status, None);
+            return Err(e);
+        }
+    };
+    let status = upstream.status();
+    if status.is_success() {
+        return Ok(upstream);
+    }
+    let retry_after = modelgate_upstream::cooldown::retry_after(upstream.headers(), 0);
+    let body = forward::read_body(endpoint, upstream)
+        .await
+        .unwrap_or_default();
+    let mut err = errors::status_error(endpoint, status.as_u16(), &body);
+    err.retry_after = retry_after;
+    log.record(state, err.status, None);
+    Err(err)
+}
+
+/// Reads a non-streamed body (a failure is recorded).
+pub async fn read(
+    state: &AppState,
+    endpoint: &Endpoint,
+    upstream: reqwest::Response,
+    log: &RequestLog,
+) -> Result<Bytes, GatewayError> {
+    forward::read_body(endpoint, upstream)
+        .await
+        .inspect_err(|e| log.record(state, e.status, None))
+}
+
+pub fn is_sse(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
 /// Resolves the model, fetching stale model lists once if a bare id is unknown.
@@ -177,7 +270,7 @@ pub fn shape(
     changed
 }
 
-fn add_route_header(response: &mut Response, ep: &Endpoint) {
+pub fn add_route_header(response: &mut Response, ep: &Endpoint) {
     if let Ok(v) = HeaderValue::from_str(&ep.name) {
         response.headers_mut().insert("x-modelgate-endpoint", v);
     }
@@ -194,16 +287,17 @@ pub struct RequestLog {
 
 impl RequestLog {
     pub fn finish(self, state: &AppState, status: u16, usage: Option<Usage>) {
-        let at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.record(state, status, usage);
+    }
+
+    pub fn record(&self, state: &AppState, status: u16, usage: Option<Usage>) {
         tracing::debug!(endpoint = %self.endpoint, model = %self.model, status, "request finished");
         state.usage.record(UsageRecord {
-            at,
+            at: unix_millis(),
             latency_ms: elapsed_ms(self.started),
-            endpoint: self.endpoint,
-            model: self.model,
-            caller: self.caller,
+            endpoint: self.endpoint.clone(),
+            model: self.model.clone(),
+            caller: self.caller.clone(),
             status,
             stream: self.stream,
             input_tokens: usage.map(|u| u.prompt_total()),
@@ -211,4 +305,16 @@ impl RequestLog {
             cached_tokens: usage.map(|u| u.cache_read),
         });
     }
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+pub fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

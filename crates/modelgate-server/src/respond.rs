@@ -4,22 +4,44 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use modelgate_protocol::GatewayError;
-use modelgate_protocol::spec::openai_chat::error::encode_error;
+use modelgate_protocol::codec::Format;
+use modelgate_protocol::framing::sse::encode_data_event;
 
-/// An error as the OpenAI API would answer it.
-pub fn openai_error(err: &GatewayError) -> Response {
-    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let mut response = (status, Body::from(encode_error(err))).into_response();
+/// An error as the client's own API would answer it.
+pub fn error(format: Format, err: &GatewayError) -> Response {
+    let status = match (format, err.status) {
+        // Many HTTP stacks do not know 529; OpenAI clients get 503.
+        (Format::OpenAiChat, 529) => StatusCode::SERVICE_UNAVAILABLE,
+        (_, s) => StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY),
+    };
+    let mut response = (status, Body::from(format.encode_error(err))).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
     if let Some(after) = err.retry_after {
-        let secs = after.as_secs().max(1);
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(after.as_secs().max(1)),
+        );
     }
     response
+}
+
+/// An OpenAI-shaped error (the admin API and model routes use it too).
+pub fn openai_error(err: &GatewayError) -> Response {
+    error(Format::OpenAiChat, err)
+}
+
+/// An error after the stream began, as an event of the client's format.
+pub fn stream_error(format: Format, err: &GatewayError) -> Vec<u8> {
+    match format {
+        Format::OpenAiChat => {
+            encode_data_event(&String::from_utf8_lossy(&format.encode_error(err))).into_bytes()
+        }
+        Format::Anthropic => modelgate_protocol::spec::anthropic::error::encode_error_event(err),
+    }
 }
 
 /// A JSON body with a status.
@@ -30,5 +52,18 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    response
+}
+
+/// The headers of a streamed response.
+pub fn sse(body: Body) -> Response {
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
 }

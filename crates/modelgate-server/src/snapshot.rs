@@ -124,8 +124,15 @@ fn prepare(
         return Err(GatewayError::new(
             ErrorKind::NotSupported,
             format!(
-                "endpoint `{}` uses spec `{}`, which this version of modelgate cannot send requests to yet (supported: openai-chat-completions)",
-                config.name, config.spec
+                "endpoint `{}` uses spec `{}`, which this version of modelgate cannot send requests to yet (supported: {})",
+                config.name,
+                config.spec,
+                modelgate_protocol::Spec::ALL
+                    .iter()
+                    .filter(|s| s.is_supported())
+                    .map(|s| s.id())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
         .with_code("spec_not_supported"));

@@ -7,6 +7,7 @@
 //! assert_eq!(upstream.hits(), 1);
 //! ```
 
+pub mod anthropic;
 pub mod openai;
 mod server;
 

@@ -10,11 +10,12 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method};
+use http::{HeaderName, HeaderValue, Method};
 use modelgate_protocol::secret::scrub;
 use modelgate_protocol::spec::openai_chat::error::decode_upstream_error;
 use modelgate_protocol::{ErrorKind, GatewayError};
 
+use crate::auth::{self, Operation};
 use crate::cooldown::{self, KeyCooldowns};
 use crate::endpoint::Endpoint;
 use crate::errors;
@@ -39,12 +40,22 @@ pub async fn send(
     ep: &Endpoint,
     cooldowns: &KeyCooldowns,
     method: Method,
-    path: &str,
+    op: Operation,
     body: Option<Bytes>,
 ) -> Result<UpstreamResponse, GatewayError> {
-    let url = ep.url(path);
+    send_to(ep, cooldowns, method, &ep.url(op), body).await
+}
+
+/// [`send`] to a URL the caller built (e.g. with a query string).
+pub async fn send_to(
+    ep: &Endpoint,
+    cooldowns: &KeyCooldowns,
+    method: Method,
+    url: &str,
+    body: Option<Bytes>,
+) -> Result<UpstreamResponse, GatewayError> {
     if ep.keys.is_empty() {
-        let response = attempt(ep, &method, &url, None, body).await?;
+        let response = attempt(ep, &method, url, None, body).await?;
         return Ok(UpstreamResponse {
             response,
             key_index: None,
@@ -57,14 +68,14 @@ pub async fn send(
     let mut rejections = Vec::new();
     for index in usable {
         let key = &ep.keys[index];
-        let auth = HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {
+        let auth = auth::key_header(ep.spec, key).ok_or_else(|| {
             GatewayError::invalid_request(format!(
                 "key {} of endpoint `{}` has characters that cannot go in an HTTP header",
                 key.masked(),
                 ep.name
             ))
         })?;
-        let response = attempt(ep, &method, &url, Some(auth), body.clone()).await?;
+        let response = attempt(ep, &method, url, Some(auth), body.clone()).await?;
         let status = response.status().as_u16();
         if !matches!(status, 401 | 403 | 429) {
             return Ok(UpstreamResponse {
@@ -95,16 +106,15 @@ async fn attempt(
     ep: &Endpoint,
     method: &Method,
     url: &str,
-    auth: Option<HeaderValue>,
+    auth: Option<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
 ) -> Result<reqwest::Response, GatewayError> {
     let mut request = ep
         .client
         .request(method.clone(), url)
         .headers(ep.headers.clone());
-    if let Some(mut auth) = auth {
-        auth.set_sensitive(true);
-        request = request.header(http::header::AUTHORIZATION, auth);
+    if let Some((name, value)) = auth {
+        request = request.header(name, value);
     }
     if let Some(body) = body {
         request = request

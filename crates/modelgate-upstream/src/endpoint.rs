@@ -7,6 +7,7 @@ use modelgate_protocol::Spec;
 use modelgate_protocol::secret::ApiKey;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::auth::Operation;
 use crate::client::ClientPool;
 
 /// An endpoint with its `${VAR}`s resolved and everything a request needs
@@ -54,6 +55,12 @@ impl Endpoint {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
+        if config.spec == Spec::Anthropic && !headers.contains_key("anthropic-version") {
+            headers.insert(
+                "anthropic-version",
+                HeaderValue::from_static(crate::auth::ANTHROPIC_VERSION),
+            );
+        }
         let timeouts = defaults.with_overrides(&config.timeouts);
         Ok(Self {
             name: config.name.clone(),
@@ -62,7 +69,7 @@ impl Endpoint {
             base_url: if config.direct_endpoint {
                 config.base_url.clone()
             } else {
-                config.base_url.trim_end_matches('/').to_owned()
+                crate::auth::normalize_base(config.spec, &config.base_url)
             },
             direct: config.direct_endpoint,
             keys: config.keys().into_iter().map(ApiKey::new).collect(),
@@ -77,11 +84,11 @@ impl Endpoint {
 
     /// The URL of an operation: `{base}/{path}`, or the base URL itself for
     /// a direct endpoint's main operation.
-    pub fn url(&self, path: &str) -> String {
+    pub fn url(&self, op: Operation) -> String {
         if self.direct {
             self.base_url.clone()
         } else {
-            format!("{}/{}", self.base_url, path)
+            format!("{}/{}", self.base_url, crate::auth::path(self.spec, op))
         }
     }
 

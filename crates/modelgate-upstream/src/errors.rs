@@ -117,6 +117,7 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
         404 => ErrorKind::NotFound,
         408 | 504 => ErrorKind::Timeout,
         429 => ErrorKind::RateLimited,
+        529 => ErrorKind::Overloaded,
         _ if status >= 500 => ErrorKind::Upstream,
         _ => ErrorKind::InvalidRequest,
     };
@@ -136,13 +137,18 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
             );
         } else if structured {
             message.push_str(". Check the model id and the endpoint's documentation for this path");
-        } else if !ep.direct {
+        } else if ep.direct {
+            message.push_str(". Check the URL: with `direct_endpoint: true` the base URL must be the full operation URL");
+        } else if ep.spec == modelgate_protocol::Spec::Anthropic {
+            message.push_str(&format!(
+                ". The base URL `{}` should be the API host (e.g. https://api.anthropic.com): modelgate adds `/v1/messages`",
+                ep.base_url
+            ));
+        } else {
             message.push_str(&format!(
                 ". The base URL `{}` may lack `/v1`: OpenAI-compatible servers usually serve `…/v1/chat/completions`",
                 ep.base_url
             ));
-        } else {
-            message.push_str(". Check the URL: with `direct_endpoint: true` the base URL must be the full operation URL");
         }
     }
     let mut err = GatewayError::new(kind, message).with_status(status);

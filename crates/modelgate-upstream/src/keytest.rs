@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, Method};
+use http::Method;
 use modelgate_protocol::secret::ApiKey;
 use serde::Serialize;
 
+use crate::auth::{self, Operation};
 use crate::endpoint::Endpoint;
 use crate::errors;
 
@@ -74,19 +75,16 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
     let (method, url) = if ep.direct {
         (Method::POST, ep.base_url.clone())
     } else {
-        (Method::GET, ep.url("models"))
+        (Method::GET, ep.url(Operation::Models))
     };
     let mut request = ep
         .client
         .request(method.clone(), &url)
         .headers(ep.headers.clone());
     if let Some(key) = key {
-        match HeaderValue::try_from(format!("Bearer {}", key.expose())) {
-            Ok(mut v) => {
-                v.set_sensitive(true);
-                request = request.header(http::header::AUTHORIZATION, v);
-            }
-            Err(_) => {
+        match auth::key_header(ep.spec, key) {
+            Some((name, value)) => request = request.header(name, value),
+            None => {
                 return report(
                     Verdict::Invalid,
                     None,
@@ -129,7 +127,8 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
         403 => (Verdict::Forbidden, "the key is valid but not allowed here (project, region or model access)".to_owned()),
         429 => (Verdict::RateLimited, "the key is rate limited or out of quota right now".to_owned()),
         404 if ep.direct => (Verdict::NotFound, "nothing answers at this URL: with `direct_endpoint: true` the base URL must be the full operation URL".to_owned()),
-        404 => (Verdict::NotFound, format!("`{}` does not exist: the base URL may lack `/v1`", url)),
+        404 if ep.spec == modelgate_protocol::Spec::Anthropic => (Verdict::NotFound, format!("`{url}` does not exist: the base URL should be the host, e.g. https://api.anthropic.com")),
+        404 => (Verdict::NotFound, format!("`{url}` does not exist: the base URL may lack `/v1`")),
         _ => {
             let body = response.bytes().await.unwrap_or_default();
             (Verdict::Error, errors::status_error(ep, status, &body).message)

@@ -5,6 +5,7 @@
 //! a request with key fallback; [`keytest`] and [`models`] are the two other
 //! things the gateway asks of an endpoint.
 
+pub mod auth;
 pub mod client;
 pub mod cooldown;
 pub mod dispatch;

@@ -1,15 +1,31 @@
 //! Fetching an endpoint's model list.
 
 use http::Method;
-use modelgate_protocol::spec::openai_chat::wire::{ModelEntry, ModelList};
-use modelgate_protocol::{ErrorKind, GatewayError};
+use modelgate_protocol::spec::openai_chat::wire::ModelEntry;
+use modelgate_protocol::{ErrorKind, GatewayError, Spec};
+use serde::Deserialize;
 
+use crate::auth::Operation;
 use crate::cooldown::KeyCooldowns;
-use crate::dispatch::send;
+use crate::dispatch::send_to;
 use crate::endpoint::Endpoint;
 use crate::errors;
 
-/// `GET {base}/models`, with key fallback like any other request.
+/// Most pages of a paginated (Anthropic) model list read.
+const MAX_PAGES: usize = 20;
+
+/// One page of a model list: OpenAI's `{data}` or Anthropic's
+/// `{data, has_more, last_id}`.
+#[derive(Deserialize)]
+struct Page {
+    data: Vec<ModelEntry>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    last_id: Option<String>,
+}
+
+/// The endpoint's model list, with key fallback like any other request.
 pub async fn fetch_models(
     ep: &Endpoint,
     cooldowns: &KeyCooldowns,
@@ -23,7 +39,31 @@ pub async fn fetch_models(
             ),
         ));
     }
-    let upstream = send(ep, cooldowns, Method::GET, "models", None).await?;
+    let base = ep.url(Operation::Models);
+    let mut models = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let url = match (ep.spec, &after) {
+            (Spec::Anthropic, None) => format!("{base}?limit=1000"),
+            (Spec::Anthropic, Some(id)) => format!("{base}?limit=1000&after_id={id}"),
+            _ => base.clone(),
+        };
+        let page = fetch_page(ep, cooldowns, &url).await?;
+        models.extend(page.data);
+        match (page.has_more, page.last_id) {
+            (true, Some(last)) if ep.spec == Spec::Anthropic => after = Some(last),
+            _ => break,
+        }
+    }
+    Ok(models)
+}
+
+async fn fetch_page(
+    ep: &Endpoint,
+    cooldowns: &KeyCooldowns,
+    url: &str,
+) -> Result<Page, GatewayError> {
+    let upstream = send_to(ep, cooldowns, Method::GET, url, None).await?;
     let status = upstream.response.status().as_u16();
     let read = tokio::time::timeout(ep.timeouts.idle.0, upstream.response.bytes());
     let body = match read.await {
@@ -34,17 +74,15 @@ pub async fn fetch_models(
     if !(200..300).contains(&status) {
         return Err(errors::status_error(ep, status, &body));
     }
-    serde_json::from_slice::<ModelList>(&body)
-        .map(|list| list.data)
-        .map_err(|_| {
-            GatewayError::new(
-                ErrorKind::Upstream,
-                format!(
-                    "endpoint `{}` answered `GET {}` with something that is not an OpenAI model list; is `{}` the right spec for it?",
-                    ep.name,
-                    ep.url("models"),
-                    ep.spec
-                ),
-            )
-        })
+    serde_json::from_slice::<Page>(&body).map_err(|_| {
+        GatewayError::new(
+            ErrorKind::Upstream,
+            format!(
+                "endpoint `{}` answered `GET {}` with something that is not a model list; is `{}` the right spec for it?",
+                ep.name,
+                ep.url(Operation::Models),
+                ep.spec
+            ),
+        )
+    })
 }

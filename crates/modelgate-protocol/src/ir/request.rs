@@ -71,7 +71,9 @@ pub enum ToolChoice {
     Required,
     None,
     /// Must call this tool.
-    Tool { name: String },
+    Tool {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

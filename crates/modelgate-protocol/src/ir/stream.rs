@@ -43,10 +43,15 @@ pub enum StreamEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockStart {
     Text,
-    ToolCall { id: String, name: String },
+    ToolCall {
+        id: String,
+        name: String,
+    },
     Reasoning,
     /// Redacted reasoning arrives whole.
-    RedactedReasoning { data: String },
+    RedactedReasoning {
+        data: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

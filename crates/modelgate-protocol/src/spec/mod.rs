@@ -50,7 +50,7 @@ impl Spec {
     /// The others are accepted in configuration and answer a clear
     /// "not yet supported" error when used.
     pub const fn is_supported(self) -> bool {
-        matches!(self, Spec::OpenAiChatCompletions)
+        matches!(self, Spec::OpenAiChatCompletions | Spec::Anthropic)
     }
 
     /// Names an endpoint may not take because they would read as a built-in

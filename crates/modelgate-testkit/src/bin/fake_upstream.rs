@@ -9,6 +9,12 @@
 //!   word (or in `--chunks N` pieces) when asked to stream, with a usage
 //!   chunk when `stream_options.include_usage` is set.
 //!
+//! `POST /v1/messages` does the same in Anthropic's format (errors as
+//! Anthropic envelopes, tool calls as `tool_use` with `{"city":"Paris"}`,
+//! and, when `thinking` is enabled, a thinking block signed `sig-fake`
+//! before the answer). `GET /v1/models` answers in Anthropic's shape when
+//! the request has `anthropic-version`.
+//!
 //! Flags: `--listen ADDR` (default 127.0.0.1:0), `--chunks N`, `--delay-ms MS`
 //! (between stream chunks). Prints `fake-upstream listening on http://ADDR`.
 
@@ -20,7 +26,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
-use modelgate_testkit::openai;
+use modelgate_testkit::{anthropic, openai};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy)]
@@ -64,6 +70,7 @@ fn main() {
     runtime.block_on(async move {
         let app = Router::new()
             .route("/v1/models", get(models))
+            .route("/v1/messages", post(messages))
             .route("/models", get(models))
             .route("/v1/chat/completions", post(chat))
             .route("/chat/completions", post(chat))
@@ -87,8 +94,120 @@ fn usage(problem: &str) -> ! {
     std::process::exit(2)
 }
 
-async fn models() -> Response {
+async fn models(headers: http::HeaderMap) -> Response {
+    if headers.contains_key("anthropic-version") {
+        return json_response(200, &anthropic::model_list(&["fake-model", "fake-tools"]));
+    }
     json_response(200, &openai::model_list(&["fake-model", "fake-tools"]))
+}
+
+async fn messages(State(options): State<Options>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return json_response(
+            400,
+            &json!({"type": "error", "error": {"type": "invalid_request_error", "message": "body is not JSON"}}),
+        );
+    };
+    let model = request["model"].as_str().unwrap_or("fake-model").to_owned();
+    if let Some(status) = model
+        .strip_prefix("error-")
+        .and_then(|s| s.parse::<u16>().ok())
+    {
+        let kind = match status {
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            429 => "rate_limit_error",
+            529 => "overloaded_error",
+            500..=599 => "api_error",
+            _ => "invalid_request_error",
+        };
+        return json_response(
+            status,
+            &json!({"type": "error", "error": {"type": kind, "message": format!("fake error {status}")}}),
+        );
+    }
+    let messages = request["messages"].as_array().cloned().unwrap_or_default();
+    let last = messages.last().cloned().unwrap_or(Value::Null);
+    let last_blocks = last["content"].as_array().cloned().unwrap_or_default();
+    let answered_tool = last_blocks.iter().any(|b| b["type"] == "tool_result");
+    let wants_tool = request["tools"].as_array().is_some_and(|t| !t.is_empty())
+        && request["tool_choice"]["type"] != json!("none")
+        && !answered_tool;
+    let thinking = request["thinking"]["type"] == json!("enabled");
+    let stream = request["stream"].as_bool().unwrap_or(false);
+    let mut blocks = Vec::new();
+    if thinking {
+        blocks.push(
+            json!({"type": "thinking", "thinking": "Let me think.", "signature": "sig-fake"}),
+        );
+    }
+    let stop = if wants_tool {
+        let name = request["tools"][0]["name"].as_str().unwrap_or("tool");
+        blocks.push(json!({"type": "tool_use", "id": "toolu_fake_1", "name": name, "input": {"city": "Paris"}}));
+        "tool_use"
+    } else {
+        let text = if answered_tool {
+            let result = last_blocks
+                .iter()
+                .find(|b| b["type"] == "tool_result")
+                .cloned()
+                .unwrap_or_default();
+            format!("echo: {}", anthropic_text(&result["content"]))
+        } else {
+            format!("echo: {}", anthropic_text(&last["content"]))
+        };
+        blocks.push(json!({"type": "text", "text": text}));
+        "end_turn"
+    };
+    if !stream {
+        return json_response(
+            200,
+            &anthropic::message(&model, Value::Array(blocks), stop, anthropic::usage(10, 5)),
+        );
+    }
+    let mut events = vec![anthropic::message_start(&model, 10)];
+    for (index, block) in blocks.iter().enumerate() {
+        match block["type"].as_str() {
+            Some("thinking") => {
+                events.push(anthropic::event(json!({"type": "content_block_start", "index": index, "content_block": {"type": "thinking", "thinking": "", "signature": ""}})));
+                events.push(anthropic::event(json!({"type": "content_block_delta", "index": index, "delta": {"type": "thinking_delta", "thinking": "Let me think."}})));
+                events.push(anthropic::event(json!({"type": "content_block_delta", "index": index, "delta": {"type": "signature_delta", "signature": "sig-fake"}})));
+            }
+            Some("tool_use") => {
+                events.push(anthropic::tool_block_start(
+                    index,
+                    "toolu_fake_1",
+                    block["name"].as_str().unwrap_or("tool"),
+                ));
+                events.push(anthropic::json_delta(index, "{\"city\":"));
+                events.push(anthropic::json_delta(index, "\"Paris\"}"));
+            }
+            _ => {
+                events.push(anthropic::text_block_start(index));
+                let text = block["text"].as_str().unwrap_or_default();
+                for piece in split(text, options.chunks) {
+                    events.push(anthropic::text_delta(index, &piece));
+                }
+            }
+        }
+        events.push(anthropic::block_stop(index));
+    }
+    events.push(anthropic::message_delta(stop, 5));
+    events.push(anthropic::message_stop());
+    sse_response(events, options.delay)
+}
+
+fn anthropic_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter_map(|b| b["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
 }
 
 fn json_response(status: u16, body: &Value) -> Response {

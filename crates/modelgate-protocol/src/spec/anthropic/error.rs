@@ -78,6 +78,10 @@ mod tests {
         assert_eq!(v["error"]["type"], "overloaded_error");
         assert_eq!(v["error"]["message"], "Overloaded");
         assert_eq!(kind_of("overloaded_error"), ErrorKind::Overloaded);
-        assert!(String::from_utf8(encode_error_event(&err)).unwrap().starts_with("event: error\ndata: {"));
+        assert!(
+            String::from_utf8(encode_error_event(&err))
+                .unwrap()
+                .starts_with("event: error\ndata: {")
+        );
     }
 }

@@ -1,1 +1,117 @@
-//! (being written)
+//! Reading an Anthropic Messages stream while it is forwarded untouched.
+//!
+//! The twin of [`ChatStreamTap`](crate::spec::openai_chat::stream::ChatStreamTap):
+//! only `message_start`, `message_delta` and `error` events are JSON-parsed,
+//! chosen by their `event:` name (or the leading `{"type":"…"` of the data
+//! when a server omits the name), so long streams of deltas cost no parsing.
+//!
+//! The summary's `usage` combines `message_start`'s counts with the
+//! cumulative ones of `message_delta`; `finish_reason` holds the Anthropic
+//! `stop_reason`; `done` means `message_stop` was seen; `error` holds the
+//! message of an `error` event.
+
+use serde::Deserialize;
+
+use super::stream::event_type;
+use super::wire::{WireError, WireUsage};
+use crate::framing::sse::{SseDecoder, SseEvent};
+use crate::ir::Usage;
+pub use crate::spec::openai_chat::stream::StreamSummary;
+
+#[derive(Deserialize)]
+struct StartTap {
+    message: StartMessageTap,
+}
+
+#[derive(Deserialize)]
+struct StartMessageTap {
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct DeltaTap {
+    #[serde(default)]
+    delta: Option<DeltaBodyTap>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct DeltaBodyTap {
+    #[serde(default)]
+    stop_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorTap {
+    #[serde(default)]
+    error: WireError,
+}
+
+/// Watches the bytes of an Anthropic stream for usage, the stop reason,
+/// `message_stop` and error events.
+#[derive(Debug, Default)]
+pub struct MessagesStreamTap {
+    decoder: SseDecoder,
+    events: Vec<SseEvent>,
+    summary: StreamSummary,
+}
+
+impl MessagesStreamTap {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn observe(&mut self, chunk: &[u8]) {
+        self.decoder.push(chunk, &mut self.events);
+        self.drain();
+    }
+
+    pub fn finish(mut self) -> StreamSummary {
+        self.decoder.finish(&mut self.events);
+        self.drain();
+        self.summary
+    }
+
+    pub fn summary(&self) -> &StreamSummary {
+        &self.summary
+    }
+
+    fn drain(&mut self) {
+        for event in self.events.drain(..) {
+            match event_type(&event) {
+                Some("message_start") => {
+                    if let Ok(start) = serde_json::from_str::<StartTap>(&event.data)
+                        && let Some(u) = start.message.usage
+                    {
+                        self.summary.usage = Some(u.apply(Usage::default()));
+                    }
+                }
+                Some("message_delta") => {
+                    if let Ok(delta) = serde_json::from_str::<DeltaTap>(&event.data) {
+                        if let Some(reason) = delta.delta.and_then(|d| d.stop_reason) {
+                            self.summary.finish_reason = Some(reason);
+                        }
+                        if let Some(u) = delta.usage {
+                            let base = self.summary.usage.unwrap_or_default();
+                            self.summary.usage = Some(u.apply(base));
+                        }
+                    }
+                }
+                Some("message_stop") => self.summary.done = true,
+                Some("error") => {
+                    let err = serde_json::from_str::<ErrorTap>(&event.data)
+                        .map(|e| e.error.message)
+                        .unwrap_or_default();
+                    self.summary.error = Some(if err.is_empty() {
+                        "stream error".to_owned()
+                    } else {
+                        err
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -31,9 +31,7 @@ pub fn error_type(kind: ErrorKind) -> &'static str {
         ErrorKind::UpstreamUnreachable
         | ErrorKind::Upstream
         | ErrorKind::Overloaded
-        | ErrorKind::Internal => {
-            "server_error"
-        }
+        | ErrorKind::Internal => "server_error",
     }
 }
 

@@ -1,0 +1,133 @@
+//! One plain `match` from a wire format to its codecs, so the server
+//! handles every (front door × endpoint) pair the same way.
+
+use crate::framing::sse::SseEvent;
+use crate::ir::{ChatRequest, ChatResponse, GatewayError, StreamEvent};
+use crate::spec::{Spec, anthropic, openai_chat};
+use crate::translate::{Context, Target, ToolNames};
+
+/// A wire format a client or an endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    OpenAiChat,
+    Anthropic,
+}
+
+impl Format {
+    /// The wire format of an endpoint spec, if this build speaks it.
+    pub fn of_spec(spec: Spec) -> Option<Format> {
+        match spec {
+            Spec::OpenAiChatCompletions => Some(Format::OpenAiChat),
+            Spec::Anthropic => Some(Format::Anthropic),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::OpenAiChat => "OpenAI Chat Completions",
+            Format::Anthropic => "Anthropic Messages",
+        }
+    }
+
+    pub fn decode_request(self, body: &[u8]) -> Result<ChatRequest, GatewayError> {
+        match self {
+            Format::OpenAiChat => openai_chat::request::decode_request(body),
+            Format::Anthropic => anthropic::request::decode_request(body),
+        }
+    }
+
+    pub fn encode_request(
+        self,
+        req: &ChatRequest,
+        target: &Target,
+        names: &mut ToolNames,
+    ) -> Result<serde_json::Value, GatewayError> {
+        match self {
+            Format::OpenAiChat => openai_chat::request::encode_request(req, target, names),
+            Format::Anthropic => anthropic::request::encode_request(req, target, names),
+        }
+    }
+
+    pub fn decode_response(self, body: &[u8], ctx: &Context) -> Result<ChatResponse, GatewayError> {
+        match self {
+            Format::OpenAiChat => openai_chat::response::decode_response(body, ctx),
+            Format::Anthropic => anthropic::response::decode_response(body, ctx),
+        }
+    }
+
+    pub fn encode_response(self, resp: &ChatResponse, ctx: &Context) -> serde_json::Value {
+        match self {
+            Format::OpenAiChat => openai_chat::response::encode_response(resp, ctx),
+            Format::Anthropic => anthropic::response::encode_response(resp, ctx),
+        }
+    }
+
+    /// The error body this format's clients expect.
+    pub fn encode_error(self, err: &GatewayError) -> Vec<u8> {
+        match self {
+            Format::OpenAiChat => openai_chat::error::encode_error(err),
+            Format::Anthropic => anthropic::error::encode_error(err),
+        }
+    }
+
+    pub fn stream_decoder(self, ctx: &Context) -> StreamDecoder {
+        match self {
+            Format::OpenAiChat => {
+                StreamDecoder::OpenAiChat(openai_chat::stream_codec::StreamDecoder::new(ctx))
+            }
+            Format::Anthropic => {
+                StreamDecoder::Anthropic(anthropic::stream::StreamDecoder::new(ctx))
+            }
+        }
+    }
+
+    pub fn stream_encoder(self, ctx: &Context) -> StreamEncoder {
+        match self {
+            Format::OpenAiChat => {
+                StreamEncoder::OpenAiChat(openai_chat::stream_codec::StreamEncoder::new(ctx))
+            }
+            Format::Anthropic => {
+                StreamEncoder::Anthropic(anthropic::stream::StreamEncoder::new(ctx))
+            }
+        }
+    }
+}
+
+/// Decodes an upstream's SSE events into stream events.
+pub enum StreamDecoder {
+    OpenAiChat(openai_chat::stream_codec::StreamDecoder),
+    Anthropic(anthropic::stream::StreamDecoder),
+}
+
+impl StreamDecoder {
+    pub fn feed(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) {
+        match self {
+            StreamDecoder::OpenAiChat(d) => d.feed(event, out),
+            StreamDecoder::Anthropic(d) => d.feed(event, out),
+        }
+    }
+
+    /// The upstream's stream ended.
+    pub fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        match self {
+            StreamDecoder::OpenAiChat(d) => d.finish(out),
+            StreamDecoder::Anthropic(d) => d.finish(out),
+        }
+    }
+}
+
+/// Encodes stream events into a client's SSE bytes.
+pub enum StreamEncoder {
+    OpenAiChat(openai_chat::stream_codec::StreamEncoder),
+    Anthropic(anthropic::stream::StreamEncoder),
+}
+
+impl StreamEncoder {
+    pub fn encode(&mut self, event: &StreamEvent, out: &mut Vec<u8>) {
+        match self {
+            StreamEncoder::OpenAiChat(e) => e.encode(event, out),
+            StreamEncoder::Anthropic(e) => e.encode(event, out),
+        }
+    }
+}

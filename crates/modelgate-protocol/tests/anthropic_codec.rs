@@ -1,0 +1,784 @@
+//! Anthropic Messages codecs: fixture cases under `tests/fixtures/anthropic/`
+//! plus the rules that read better as code (errors, renaming, streams split
+//! every way, round trips, the tap).
+
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
+use modelgate_protocol::ir::{
+    BlockStart, ChatRequest, ChatResponse, Delta, ErrorKind, GatewayError, StopKind, StopReason,
+    StreamEvent, Usage,
+};
+use modelgate_protocol::spec::anthropic::{request, response, stream, tap};
+use modelgate_protocol::translate::{Context, Target, ToolNames, sanitize_tool_id};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+// ---------- fixture plumbing ----------
+
+fn cases(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/anthropic")
+        .join(kind);
+    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no fixtures in {}", dir.display());
+    cases
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `over` written onto `base`, objects merged key by key.
+fn deep_merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                deep_merge(b.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// A canonical value from a fixture that only lists what differs from the default.
+fn canonical<T: Default + Serialize + DeserializeOwned>(path: &Path) -> T {
+    let mut value = serde_json::to_value(T::default()).unwrap();
+    deep_merge(&mut value, read_json(path));
+    serde_json::from_value(value).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn ctx() -> Context {
+    Context {
+        client_model: "client-model".into(),
+        ..Context::default()
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
+
+// ---------- stream events as JSON (fixtures) ----------
+
+fn event_json(event: &StreamEvent) -> Value {
+    let tagged = |tag: &str, v: Value| {
+        let mut v = v;
+        v["type"] = tag.into();
+        v
+    };
+    match event {
+        StreamEvent::MessageStart { id, model, usage } => {
+            json!({"type": "message_start", "id": id, "model": model, "usage": usage})
+        }
+        StreamEvent::BlockStart { index, block } => match block {
+            BlockStart::Text => json!({"type": "block_start", "index": index, "block": "text"}),
+            BlockStart::Reasoning => {
+                json!({"type": "block_start", "index": index, "block": "reasoning"})
+            }
+            BlockStart::ToolCall { id, name } => json!({"type": "block_start", "index": index,
+                "block": "tool_call", "id": id, "name": name}),
+            BlockStart::RedactedReasoning { data } => json!({"type": "block_start", "index": index,
+                "block": "redacted_reasoning", "data": data}),
+        },
+        StreamEvent::Delta { index, delta } => {
+            let (key, text) = match delta {
+                Delta::Text(t) => ("text", t),
+                Delta::ToolArgs(t) => ("tool_args", t),
+                Delta::Reasoning(t) => ("reasoning", t),
+                Delta::Signature(t) => ("signature", t),
+            };
+            json!({"type": "delta", "index": index, key: text})
+        }
+        StreamEvent::BlockStop { index } => json!({"type": "block_stop", "index": index}),
+        StreamEvent::Stop(stop) => tagged("stop", serde_json::to_value(stop).unwrap()),
+        StreamEvent::Usage(usage) => tagged("usage", serde_json::to_value(usage).unwrap()),
+        StreamEvent::MessageStop => json!({"type": "message_stop"}),
+        StreamEvent::Error(e) => json!({"type": "error", "kind": format!("{:?}", e.kind),
+            "status": e.status, "message": e.message, "code": e.code}),
+        StreamEvent::KeepAlive => json!({"type": "keep_alive"}),
+    }
+}
+
+fn event_from_json(v: &Value) -> StreamEvent {
+    let index = || v["index"].as_u64().unwrap() as usize;
+    let s = |k: &str| v[k].as_str().unwrap().to_owned();
+    match v["type"].as_str().unwrap() {
+        "message_start" => StreamEvent::MessageStart {
+            id: s("id"),
+            model: s("model"),
+            usage: serde_json::from_value(v["usage"].clone()).unwrap(),
+        },
+        "block_start" => StreamEvent::BlockStart {
+            index: index(),
+            block: match v["block"].as_str().unwrap() {
+                "text" => BlockStart::Text,
+                "reasoning" => BlockStart::Reasoning,
+                "tool_call" => BlockStart::ToolCall {
+                    id: s("id"),
+                    name: s("name"),
+                },
+                _ => BlockStart::RedactedReasoning { data: s("data") },
+            },
+        },
+        "delta" => {
+            let obj = v.as_object().unwrap();
+            let (key, text) = obj
+                .iter()
+                .find(|(k, _)| !matches!(k.as_str(), "type" | "index"))
+                .unwrap();
+            let text = text.as_str().unwrap().to_owned();
+            let delta = match key.as_str() {
+                "text" => Delta::Text(text),
+                "tool_args" => Delta::ToolArgs(text),
+                "reasoning" => Delta::Reasoning(text),
+                _ => Delta::Signature(text),
+            };
+            StreamEvent::Delta {
+                index: index(),
+                delta,
+            }
+        }
+        "block_stop" => StreamEvent::BlockStop { index: index() },
+        "stop" => StreamEvent::Stop(serde_json::from_value(v.clone()).unwrap()),
+        "usage" => StreamEvent::Usage(serde_json::from_value(v.clone()).unwrap()),
+        "message_stop" => StreamEvent::MessageStop,
+        "keep_alive" => StreamEvent::KeepAlive,
+        "error" => {
+            let kind = match v["kind"].as_str().unwrap() {
+                "RateLimited" => ErrorKind::RateLimited,
+                "Overloaded" => ErrorKind::Overloaded,
+                _ => ErrorKind::Upstream,
+            };
+            StreamEvent::Error(GatewayError::new(kind, s("message")))
+        }
+        other => panic!("unknown fixture event {other}"),
+    }
+}
+
+fn sse_events(bytes: &[u8], chunk: usize) -> Vec<SseEvent> {
+    let mut decoder = SseDecoder::new();
+    let mut out = Vec::new();
+    for piece in bytes.chunks(chunk.max(1)) {
+        decoder.push(piece, &mut out);
+    }
+    decoder.finish(&mut out);
+    out
+}
+
+fn decode_stream(bytes: &[u8], chunk: usize, ctx: &Context) -> Vec<StreamEvent> {
+    let mut decoder = stream::StreamDecoder::new(ctx);
+    let mut out = Vec::new();
+    for event in sse_events(bytes, chunk) {
+        decoder.feed(&event, &mut out);
+    }
+    decoder.finish(&mut out);
+    out
+}
+
+fn encode_stream(events: &[StreamEvent], ctx: &Context) -> Vec<u8> {
+    let mut encoder = stream::StreamEncoder::new(ctx);
+    let mut out = Vec::new();
+    for event in events {
+        encoder.encode(event, &mut out);
+    }
+    out
+}
+
+/// An Anthropic stream as (event name, data); every data's `type` must be its name.
+fn sse_json(bytes: &[u8]) -> Vec<(String, Value)> {
+    sse_events(bytes, bytes.len())
+        .into_iter()
+        .map(|e| {
+            let name = e.event.expect("every event is named");
+            let data: Value = serde_json::from_str(&e.data).unwrap();
+            assert_eq!(data["type"], name.as_str(), "data type of {}", e.data);
+            (name, data)
+        })
+        .collect()
+}
+
+// ---------- fixture-driven cases ----------
+
+#[test]
+fn decode_request_fixtures() {
+    for case in cases("decode_request") {
+        let body = read(&case.join("request.json"));
+        let got = request::decode_request(body.as_bytes())
+            .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+        let want: ChatRequest = canonical(&case.join("canonical.json"));
+        assert_eq!(got, want, "{}", case.display());
+    }
+}
+
+#[test]
+fn encode_request_fixtures() {
+    for case in cases("encode_request") {
+        let req: ChatRequest = canonical(&case.join("canonical.json"));
+        let target = match fs::read_to_string(case.join("target.json")) {
+            Ok(t) => {
+                let t: Value = serde_json::from_str(&t).unwrap();
+                let mut target = Target::new(t["model"].as_str().unwrap());
+                target.default_max_tokens = t["default_max_tokens"].as_u64().unwrap();
+                target
+            }
+            Err(_) => Target::new("claude-target"),
+        };
+        let mut names = ToolNames::default();
+        let mut got = request::encode_request(&req, &target, &mut names)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+        let want = read_json(&case.join("expected.json"));
+        // Renamed tools and sanitized ids are spelled out below, not in the fixture.
+        let text = got.to_string();
+        let renamed = names.to_target("github.create_issue", 128);
+        let sanitized = sanitize_tool_id("functions.create_issue:0");
+        got = serde_json::from_str(
+            &text
+                .replace(&renamed, "RENAMED")
+                .replace(&sanitized, "SANITIZED"),
+        )
+        .unwrap();
+        assert_eq!(got, want, "{}\n{}", case.display(), pretty(&got));
+        assert!(
+            !text.contains("\"content\":[]"),
+            "{}: a message with no content",
+            case.display()
+        );
+    }
+}
+
+#[test]
+fn decode_response_fixtures() {
+    for case in cases("decode_response") {
+        let body = read(&case.join("response.json"));
+        let got = response::decode_response(body.as_bytes(), &ctx()).unwrap();
+        let want: ChatResponse = canonical(&case.join("canonical.json"));
+        assert_eq!(got, want, "{}", case.display());
+    }
+}
+
+#[test]
+fn encode_response_fixtures() {
+    for case in cases("encode_response") {
+        let resp: ChatResponse = canonical(&case.join("canonical.json"));
+        let got = response::encode_response(&resp, &ctx()).to_string();
+        let got: Value =
+            serde_json::from_str(&got.replace(&sanitize_tool_id("functions.f:0"), "SANITIZED"))
+                .unwrap();
+        assert_eq!(
+            got,
+            read_json(&case.join("expected.json")),
+            "{}\n{}",
+            case.display(),
+            pretty(&got)
+        );
+    }
+}
+
+#[test]
+fn stream_decode_fixtures() {
+    for case in cases("stream_decode") {
+        let bytes = read(&case.join("stream.sse"));
+        let got: Vec<Value> = decode_stream(bytes.as_bytes(), bytes.len(), &ctx())
+            .iter()
+            .map(event_json)
+            .collect();
+        let mut want = read_json(&case.join("events.json"));
+        // An error message may be given by its beginning only.
+        for (w, g) in want.as_array_mut().unwrap().iter_mut().zip(&got) {
+            if let Some(prefix) = w.as_object_mut().unwrap().remove("message_starts_with") {
+                let message = g["message"].as_str().unwrap();
+                assert!(message.starts_with(prefix.as_str().unwrap()), "{message}");
+                w["message"] = message.into();
+            }
+        }
+        assert_eq!(
+            Value::Array(got.clone()),
+            want,
+            "{}\n{}",
+            case.display(),
+            pretty(&Value::Array(got))
+        );
+    }
+}
+
+#[test]
+fn stream_encode_fixtures() {
+    for case in cases("stream_encode") {
+        let events: Vec<StreamEvent> = read_json(&case.join("events.json"))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(event_from_json)
+            .collect();
+        let got = sse_json(&encode_stream(&events, &ctx()));
+        let want = sse_json(read(&case.join("expected.sse")).as_bytes());
+        assert_eq!(got, want, "{}", case.display());
+    }
+}
+
+// ---------- requests ----------
+
+#[test]
+fn decode_request_errors_name_the_field() {
+    let cases: &[(&str, &str, &str)] = &[
+        (r#"{"max_tokens":1,"messages":[]}"#, "model", "required"),
+        (r#"{"model":"m","messages":[]}"#, "max_tokens", "required"),
+        (r#"{"model":"m","max_tokens":1}"#, "messages", "required"),
+        (
+            r#"{"model":"m","max_tokens":"1","messages":[]}"#,
+            "max_tokens",
+            "integer",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","data":"x"}}]}]}"#,
+            "messages.0.content.0.type",
+            "cannot be translated",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"f"}}]}]}"#,
+            "messages.0.content.0.source.type",
+            "cannot be translated",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"search_result"}]}]}]}"#,
+            "messages.0.content.0.content.0.type",
+            "cannot be translated",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_use","id":"t","name":"n","input":{}}]}]}"#,
+            "messages.0.content.0.type",
+            "only allowed in assistant",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[{"role":"bot","content":"x"}]}"#,
+            "messages.0.role",
+            "unknown role",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[{"role":"user"}]}"#,
+            "messages.0.content",
+            "required",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[],"tools":[{"type":"web_search_20250305","name":"web_search"}]}"#,
+            "tools.0.type",
+            "cannot be sent to a non-Anthropic endpoint",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[],"tools":[{"type":"bash_20250124","name":"bash"}]}"#,
+            "tools.0.type",
+            "bash_20250124",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[],"tool_choice":{"type":"tool"}}"#,
+            "tool_choice.name",
+            "required",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[],"thinking":{"type":"enabled"}}"#,
+            "thinking.budget_tokens",
+            "required",
+        ),
+        (
+            r#"{"model":"m","max_tokens":1,"messages":[],"system":[{"type":"image"}]}"#,
+            "system.0.type",
+            "text",
+        ),
+        (r#"[1]"#, "", "JSON object"),
+        (r#"{"#, "", "not valid JSON"),
+    ];
+    for (body, param, needle) in cases {
+        let err = request::decode_request(body.as_bytes()).expect_err(body);
+        assert_eq!(
+            (err.kind, err.status),
+            (ErrorKind::InvalidRequest, 400),
+            "{body}"
+        );
+        assert_eq!(err.param.as_deref().unwrap_or(""), *param, "{body}");
+        assert!(err.message.contains(needle), "{body}: {}", err.message);
+        if !param.is_empty() {
+            assert!(
+                err.message.starts_with(param),
+                "the message names the field: {}",
+                err.message
+            );
+        }
+    }
+}
+
+#[test]
+fn decode_request_tool_choices_and_thinking_modes() {
+    let decode = |extra: &str| {
+        let body = format!(r#"{{"model":"m","max_tokens":1,"messages":[],{extra}}}"#);
+        request::decode_request(body.as_bytes()).unwrap()
+    };
+    use modelgate_protocol::ir::ToolChoice;
+    assert_eq!(
+        decode(r#""tool_choice":{"type":"any"}"#).tool_choice,
+        Some(ToolChoice::Required)
+    );
+    assert_eq!(
+        decode(r#""tool_choice":{"type":"none"}"#).tool_choice,
+        Some(ToolChoice::None)
+    );
+    let auto = decode(r#""tool_choice":{"type":"auto","disable_parallel_tool_use":false}"#);
+    assert_eq!(
+        (auto.tool_choice, auto.parallel_tool_calls),
+        (Some(ToolChoice::Auto), None)
+    );
+    let adaptive = decode(r#""thinking":{"type":"adaptive"}"#)
+        .reasoning
+        .unwrap();
+    assert_eq!(
+        (adaptive.effort.as_deref(), adaptive.budget_tokens),
+        (Some("medium"), None)
+    );
+    let effort_only = decode(r#""output_config":{"effort":"low"}"#)
+        .reasoning
+        .unwrap();
+    assert_eq!(effort_only.effort.as_deref(), Some("low"));
+    let budget = decode(
+        r#""thinking":{"type":"enabled","budget_tokens":3000},"output_config":{"effort":"max"}"#,
+    );
+    let budget = budget.reasoning.unwrap();
+    assert_eq!(
+        (budget.budget_tokens, budget.effort.as_deref()),
+        (Some(3000), Some("max"))
+    );
+}
+
+#[test]
+fn encode_request_rejects_images_anthropic_cannot_read() {
+    let req: ChatRequest = serde_json::from_value({
+        let mut v = serde_json::to_value(ChatRequest::default()).unwrap();
+        v["messages"] = json!([{"role": "user", "content": [
+            {"type": "image", "source": {"kind": "base64", "media_type": "image/bmp", "data": "Qk0="}}]}]);
+        v
+    })
+    .unwrap();
+    let err =
+        request::encode_request(&req, &Target::new("c"), &mut ToolNames::default()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidRequest);
+    assert!(err.message.contains("image/bmp"), "{}", err.message);
+}
+
+#[test]
+fn renamed_tools_map_back_in_responses_and_streams() {
+    let body = br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],
+        "tools":[{"name":"github.create_issue","input_schema":{"type":"object"}}],
+        "tool_choice":{"type":"tool","name":"github.create_issue"}}"#;
+    let req = request::decode_request(body).unwrap();
+    let mut names = ToolNames::default();
+    let sent = request::encode_request(&req, &Target::new("c"), &mut names).unwrap();
+    let renamed = sent["tools"][0]["name"].as_str().unwrap().to_owned();
+    assert!(renamed.starts_with("github_create_issue_"), "{renamed}");
+    assert_eq!(sent["tool_choice"]["name"], renamed.as_str());
+    let ctx = Context {
+        tool_names: names,
+        ..ctx()
+    };
+    let reply = json!({"type": "message", "id": "msg_1", "model": "c", "stop_reason": "tool_use",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": renamed, "input": {}}]});
+    let resp = response::decode_response(reply.to_string().as_bytes(), &ctx).unwrap();
+    assert!(
+        matches!(&resp.content[0], modelgate_protocol::ir::Content::ToolCall { name, .. } if name == "github.create_issue")
+    );
+    let start = format!(
+        "event: content_block_start\ndata: {}\n\n",
+        json!({"type": "content_block_start", "index": 0,
+               "content_block": {"type": "tool_use", "id": "toolu_1", "name": renamed, "input": {}}})
+    );
+    let events = decode_stream(start.as_bytes(), 64, &ctx);
+    assert_eq!(
+        events[0],
+        StreamEvent::BlockStart {
+            index: 0,
+            block: BlockStart::ToolCall {
+                id: "toolu_1".into(),
+                name: "github.create_issue".into()
+            }
+        }
+    );
+}
+
+#[test]
+fn anthropic_request_survives_decode_then_encode() {
+    let body = read(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/anthropic/decode_request/spec_example/request.json"),
+    );
+    let mut original: Value = serde_json::from_str(&body).unwrap();
+    // The one change: a tool result of one text is sent as a string.
+    original["messages"][2]["content"][0]["content"] = "{\"temp_c\":21}".into();
+    let req = request::decode_request(body.as_bytes()).unwrap();
+    let mut target = Target::new("claude-sonnet-4-5");
+    target.default_max_tokens = 1;
+    let sent = request::encode_request(&req, &target, &mut ToolNames::default()).unwrap();
+    assert_eq!(
+        sent["messages"], original["messages"],
+        "messages come back as the client sent them"
+    );
+    assert_eq!(sent["system"], original["system"]);
+    assert_eq!(sent["thinking"], original["thinking"]);
+    assert_eq!(sent["max_tokens"], 2048);
+    assert!(
+        sent.get("temperature").is_none(),
+        "thinking drops temperature"
+    );
+}
+
+// ---------- responses ----------
+
+#[test]
+fn stop_reasons_both_ways() {
+    let table = [
+        ("end_turn", StopKind::EndTurn),
+        ("stop_sequence", StopKind::StopSequence),
+        ("max_tokens", StopKind::MaxTokens),
+        ("tool_use", StopKind::ToolUse),
+        ("refusal", StopKind::ContentFilter),
+        ("pause_turn", StopKind::PauseTurn),
+        (
+            "model_context_window_exceeded",
+            StopKind::ContextWindowExceeded,
+        ),
+    ];
+    for (native, kind) in table {
+        let stop = response::stop_reason(native);
+        assert_eq!((stop.kind, stop.native.as_deref()), (kind, Some(native)));
+        assert_eq!(response::native_stop_reason(&stop), native);
+    }
+    let other = response::stop_reason("something_new");
+    assert_eq!(
+        (other.kind, other.native.as_deref()),
+        (StopKind::Other, Some("something_new"))
+    );
+    assert_eq!(response::native_stop_reason(&other), "end_turn");
+}
+
+#[test]
+fn decode_response_rejects_what_is_not_a_message() {
+    let openai = br#"{"id":"chatcmpl-1","object":"chat.completion","choices":[]}"#;
+    let err = response::decode_response(openai, &ctx()).unwrap_err();
+    assert_eq!((err.kind, err.status), (ErrorKind::Upstream, 502));
+    assert!(
+        err.message.contains("not an Anthropic message"),
+        "{}",
+        err.message
+    );
+    let err = response::decode_response(b"<html>", &ctx()).unwrap_err();
+    assert_eq!(err.status, 502);
+    let overloaded =
+        br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+    let err = response::decode_response(overloaded, &ctx()).unwrap_err();
+    assert_eq!(
+        (err.kind, err.status, err.message.as_str()),
+        (ErrorKind::Overloaded, 529, "Overloaded")
+    );
+}
+
+#[test]
+fn usage_json_has_anthropic_names() {
+    let u = Usage {
+        input: 1,
+        cache_read: 2,
+        cache_write: 3,
+        output: 4,
+        reasoning: 5,
+    };
+    assert_eq!(
+        response::usage_json(&u),
+        json!({"input_tokens": 1, "cache_read_input_tokens": 2, "cache_creation_input_tokens": 3, "output_tokens": 4})
+    );
+}
+
+// ---------- streams ----------
+
+fn transcript() -> String {
+    read(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/anthropic/stream_decode/full_transcript/stream.sse"),
+    )
+}
+
+#[test]
+fn stream_decoder_is_independent_of_chunking() {
+    let bytes = transcript();
+    let whole = decode_stream(bytes.as_bytes(), bytes.len(), &ctx());
+    assert_eq!(whole.last(), Some(&StreamEvent::MessageStop));
+    for size in 1..bytes.len() {
+        assert_eq!(
+            decode_stream(bytes.as_bytes(), size, &ctx()),
+            whole,
+            "split every {size} bytes"
+        );
+    }
+    let crlf = bytes.replace('\n', "\r\n");
+    for size in [1, 2, 3, 5, 64] {
+        assert_eq!(
+            decode_stream(crlf.as_bytes(), size, &ctx()),
+            whole,
+            "CRLF, split every {size}"
+        );
+    }
+}
+
+#[test]
+fn stream_round_trips_through_the_encoder() {
+    let bytes = transcript();
+    let ctx = Context {
+        client_model: "claude-sonnet-4-5-20250929".into(),
+        ..Context::default()
+    };
+    let events = decode_stream(bytes.as_bytes(), 17, &ctx);
+    let encoded = encode_stream(&events, &ctx);
+    assert_eq!(decode_stream(&encoded, 9, &ctx), events);
+    // The tool arguments reassemble into the JSON the model meant.
+    let args: String = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Delta {
+                index: 2,
+                delta: Delta::ToolArgs(a),
+            } => Some(a.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&args).unwrap(),
+        json!({"city": "Paris", "unit": "celsius"})
+    );
+}
+
+#[test]
+fn encoder_writes_nothing_after_an_error_and_closes_blocks_on_stop() {
+    let mut encoder = stream::StreamEncoder::new(&ctx());
+    let mut out = Vec::new();
+    encoder.encode(
+        &StreamEvent::Error(GatewayError::new(ErrorKind::Timeout, "slow")),
+        &mut out,
+    );
+    encoder.encode(&StreamEvent::MessageStop, &mut out);
+    let events = sse_json(&out);
+    assert_eq!(events.len(), 1, "an early error is the only event");
+    assert_eq!(events[0].1["error"]["type"], "timeout_error");
+
+    let events = [
+        StreamEvent::MessageStart {
+            id: "x".into(),
+            model: "y".into(),
+            usage: None,
+        },
+        StreamEvent::BlockStart {
+            index: 0,
+            block: BlockStart::Text,
+        },
+        StreamEvent::Stop(StopReason::new(StopKind::MaxTokens, Some("length"))),
+        StreamEvent::MessageStop,
+    ];
+    let names: Vec<String> = sse_json(&encode_stream(&events, &ctx()))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+}
+
+// ---------- tap ----------
+
+fn tap_over(bytes: &[u8], chunk: usize) -> tap::StreamSummary {
+    let mut t = tap::MessagesStreamTap::new();
+    for piece in bytes.chunks(chunk) {
+        t.observe(piece);
+    }
+    t.finish()
+}
+
+#[test]
+fn tap_reads_usage_stop_reason_and_message_stop() {
+    let bytes = transcript();
+    for chunk in [1, 7, 4096] {
+        let s = tap_over(bytes.as_bytes(), chunk);
+        assert!(s.done);
+        assert_eq!(s.finish_reason.as_deref(), Some("tool_use"));
+        assert_eq!(
+            s.usage,
+            Some(Usage {
+                input: 120,
+                cache_read: 1000,
+                cache_write: 20,
+                output: 145,
+                reasoning: 0
+            })
+        );
+        assert_eq!(s.error, None);
+    }
+    // Partial usage in message_delta keeps message_start's input; data-only events work too.
+    let data_only = read(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/anthropic/stream_decode/data_only/stream.sse"),
+    );
+    let s = tap_over(data_only.as_bytes(), 5);
+    assert_eq!(s.usage.map(|u| (u.input, u.output)), Some((7, 1)));
+    assert_eq!(
+        (s.finish_reason.as_deref(), s.done),
+        (Some("max_tokens"), true)
+    );
+}
+
+#[test]
+fn tap_reads_errors_and_truncation() {
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anthropic/stream_decode");
+    let s = tap_over(
+        read(&fixtures.join("error_mid_stream/stream.sse")).as_bytes(),
+        3,
+    );
+    assert_eq!((s.error.as_deref(), s.done), (Some("Overloaded"), false));
+    let s = tap_over(read(&fixtures.join("truncated/stream.sse")).as_bytes(), 11);
+    assert_eq!((s.error, s.done, s.finish_reason), (None, false, None));
+    assert_eq!(s.usage.map(|u| u.input), Some(3));
+    // What the encoder writes, the tap reads.
+    let encoded = encode_stream(&decode_stream(transcript().as_bytes(), 100, &ctx()), &ctx());
+    let mut t = tap::MessagesStreamTap::new();
+    t.observe(&encoded);
+    assert_eq!(t.summary().finish_reason.as_deref(), Some("tool_use"));
+    assert!(t.summary().done);
+}
+
+#[test]
+fn encoder_sanitizes_tool_ids_like_responses_do() {
+    let start = StreamEvent::BlockStart {
+        index: 0,
+        block: BlockStart::ToolCall {
+            id: "functions.f:0".into(),
+            name: "f".into(),
+        },
+    };
+    let events = sse_json(&encode_stream(&[start], &ctx()));
+    let id = &events[1].1["content_block"]["id"];
+    assert_eq!(id, sanitize_tool_id("functions.f:0").as_str());
+    assert_ne!(id, "functions.f:0");
+}

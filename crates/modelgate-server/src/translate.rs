@@ -1,0 +1,127 @@
+//! Translation: the client speaks one format, the endpoint another.
+//!
+//! client body → canonical request → endpoint body (plus the endpoint's
+//! add/drop params) → dispatch → endpoint answer → canonical → client
+//! answer, streamed event by event when the client asked for a stream.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::StatusCode;
+use modelgate_config::{ReasoningFormat as FormatSetting, ReasoningKey as KeySetting};
+use modelgate_protocol::codec::Format;
+use modelgate_protocol::translate::{
+    Context, DEFAULT_MAX_TOKENS, ReasoningFormat, ReasoningKey, Target, ToolNames,
+};
+use modelgate_protocol::{ErrorKind, GatewayError};
+use modelgate_upstream::Endpoint;
+use serde_json::Value;
+
+use crate::forward::{self, Mode};
+use crate::pipeline::{self, RequestLog, Routed, add_route_header, unix_secs};
+use crate::respond;
+use crate::state::AppState;
+
+pub async fn run(
+    state: &Arc<AppState>,
+    front: Format,
+    routed: Routed,
+    body: &[u8],
+    log: RequestLog,
+) -> Result<Response, GatewayError> {
+    let endpoint = routed.route.ready()?;
+    let request = front.decode_request(body)?;
+    let target = target(&routed);
+    let mut names = ToolNames::default();
+    let mut encoded = routed
+        .target
+        .encode_request(&request, &target, &mut names)?;
+    apply_settings(&mut encoded, endpoint);
+    let upstream_body = serde_json::to_vec(&encoded).map_err(|e| {
+        GatewayError::internal(format!("cannot serialize the translated request: {e}"))
+    })?;
+    let ctx = Context {
+        client_model: routed.client_model.clone(),
+        include_usage: request.include_usage,
+        created: unix_secs(),
+        tool_names: names,
+    };
+    let upstream = pipeline::send(state, endpoint, Bytes::from(upstream_body), &log).await?;
+
+    if request.stream {
+        if !pipeline::is_sse(&upstream) {
+            let err = GatewayError::new(
+                ErrorKind::Upstream,
+                format!(
+                    "endpoint `{}` answered a streamed request without a stream; is `{}` the right spec for it?",
+                    endpoint.name, endpoint.spec
+                ),
+            );
+            log.finish(state, err.status, None);
+            return Err(err);
+        }
+        let mode = Mode::translate(
+            routed.target.stream_decoder(&ctx),
+            front.stream_encoder(&ctx),
+        );
+        let stream = forward::stream(
+            state.clone(),
+            routed.route.clone(),
+            front,
+            mode,
+            upstream,
+            log,
+        );
+        let mut response = respond::sse(Body::from_stream(stream));
+        add_route_header(&mut response, endpoint);
+        return Ok(response);
+    }
+
+    let body = pipeline::read(state, endpoint, upstream, &log).await?;
+    let decoded = routed.target.decode_response(&body, &ctx);
+    let answer = match decoded {
+        Ok(answer) => answer,
+        Err(e) => {
+            log.finish(state, e.status, None);
+            return Err(e);
+        }
+    };
+    log.finish(state, 200, Some(answer.usage));
+    let mut response = respond::json(StatusCode::OK, &front.encode_response(&answer, &ctx));
+    add_route_header(&mut response, endpoint);
+    Ok(response)
+}
+
+/// The endpoint's settings as the encoder needs them.
+fn target(routed: &Routed) -> Target {
+    let config = &routed.route.config;
+    Target {
+        model: routed.upstream_model.clone(),
+        default_max_tokens: config
+            .max_tokens_for(&routed.upstream_model)
+            .unwrap_or(DEFAULT_MAX_TOKENS),
+        reasoning_format: match config.reasoning_format {
+            None | Some(FormatSetting::ReasoningEffort) => ReasoningFormat::ReasoningEffort,
+            Some(FormatSetting::ReasoningObject) => ReasoningFormat::ReasoningObject,
+            Some(FormatSetting::Disabled) => ReasoningFormat::Disabled,
+        },
+        reasoning_key: match config.reasoning_key {
+            None | Some(KeySetting::ReasoningContent) => ReasoningKey::ReasoningContent,
+            Some(KeySetting::Reasoning) => ReasoningKey::Reasoning,
+        },
+    }
+}
+
+/// `drop_params` and `add_params` on a translated body, as on a passthrough one.
+fn apply_settings(body: &mut Value, ep: &Endpoint) {
+    let Value::Object(map) = body else {
+        return;
+    };
+    for key in &ep.drop_params {
+        map.remove(key);
+    }
+    let add = ep.add_params.clone();
+    modelgate_protocol::body::merge_objects(map, &add);
+}
