@@ -56,9 +56,10 @@ impl Tap {
     }
 }
 
-/// What happens to each upstream chunk.
+/// What happens to each upstream chunk. (Both states are boxed: one
+/// allocation per stream keeps the enum small.)
 pub enum Mode {
-    Passthrough(Tap),
+    Passthrough(Box<Tap>),
     Translate(Box<Translation>),
 }
 

@@ -144,7 +144,7 @@ async fn chat(
     drop(request);
     let upstream = send(&state, endpoint, upstream_body, &log).await?;
     if is_sse(&upstream) {
-        let mode = Mode::Passthrough(Tap::new(front));
+        let mode = Mode::Passthrough(Box::new(Tap::new(front)));
         let body = forward::stream(
             state.clone(),
             routed.route.clone(),
