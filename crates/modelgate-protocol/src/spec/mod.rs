@@ -56,7 +56,7 @@ impl Spec {
     /// Names an endpoint may not take because they would read as a built-in
     /// provider: the spec ids and their common short forms.
     pub fn is_reserved_name(name: &str) -> bool {
-        const ALIASES: [&str; 5] = ["openai", "bedrock", "vertex", "gemini", "claude"];
+        const ALIASES: [&str; 3] = ["openai", "bedrock", "vertex"];
         Spec::ALL.iter().any(|s| s.id().eq_ignore_ascii_case(name))
             || ALIASES.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
