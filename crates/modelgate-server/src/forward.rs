@@ -24,6 +24,7 @@ use crate::pipeline::RequestLog;
 use crate::respond::stream_error;
 use crate::snapshot::Route;
 use crate::state::AppState;
+use crate::usage_filter::UsageChunkFilter;
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
@@ -59,8 +60,15 @@ impl Tap {
 /// What happens to each upstream chunk. (Both states are boxed: one
 /// allocation per stream keeps the enum small.)
 pub enum Mode {
-    Passthrough(Box<Tap>),
+    Passthrough(Box<Passthrough>),
     Translate(Box<Translation>),
+}
+
+/// The state of a stream passed through.
+pub struct Passthrough {
+    tap: Tap,
+    /// Set when modelgate asked for usage the client did not want.
+    strip_usage: Option<UsageChunkFilter>,
 }
 
 /// The state of a stream being translated.
@@ -72,6 +80,13 @@ pub struct Translation {
 }
 
 impl Mode {
+    pub fn passthrough(front: Format, strip_usage: bool) -> Self {
+        Mode::Passthrough(Box::new(Passthrough {
+            tap: Tap::new(front),
+            strip_usage: strip_usage.then(UsageChunkFilter::new),
+        }))
+    }
+
     pub fn translate(decoder: StreamDecoder, encoder: StreamEncoder) -> Self {
         Mode::Translate(Box::new(Translation {
             sse: SseDecoder::new(),
@@ -84,9 +99,12 @@ impl Mode {
     /// Turns one upstream chunk into what the client gets.
     fn process(&mut self, chunk: Bytes) -> Bytes {
         match self {
-            Mode::Passthrough(tap) => {
-                tap.observe(&chunk);
-                chunk
+            Mode::Passthrough(p) => {
+                p.tap.observe(&chunk);
+                match &mut p.strip_usage {
+                    Some(filter) => filter.process(&chunk),
+                    None => chunk,
+                }
             }
             Mode::Translate(t) => {
                 let mut frames = Vec::new();
@@ -99,10 +117,15 @@ impl Mode {
     /// The upstream ended: what is left to send, or the failure to report.
     fn end(&mut self, endpoint: &Endpoint) -> Result<Bytes, GatewayError> {
         match self {
-            Mode::Passthrough(tap) => {
-                let s = tap.summary();
+            Mode::Passthrough(p) => {
+                let rest = p
+                    .strip_usage
+                    .as_mut()
+                    .map(UsageChunkFilter::finish)
+                    .unwrap_or_default();
+                let s = p.tap.summary();
                 if s.done || s.finish_reason.is_some() || s.error.is_some() {
-                    Ok(Bytes::new())
+                    Ok(rest)
                 } else {
                     Err(GatewayError::new(
                         ErrorKind::Upstream,
@@ -136,7 +159,7 @@ impl Mode {
 
     fn usage(&self) -> Option<Usage> {
         match self {
-            Mode::Passthrough(tap) => tap.summary().usage,
+            Mode::Passthrough(p) => p.tap.summary().usage,
             Mode::Translate(t) => t.usage,
         }
     }

@@ -18,5 +18,6 @@ pub mod snapshot;
 pub mod state;
 pub mod translate;
 pub mod usage;
+pub mod usage_filter;
 
 pub use state::{AppState, Settings};

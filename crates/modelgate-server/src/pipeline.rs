@@ -22,7 +22,7 @@ use modelgate_upstream::{Endpoint, dispatch, errors};
 
 use crate::auth::{self, Caller};
 use crate::catalogue::Resolved;
-use crate::forward::{self, Mode, Tap, elapsed_ms};
+use crate::forward::{self, Mode, elapsed_ms};
 use crate::respond;
 use crate::snapshot::Route;
 use crate::state::AppState;
@@ -130,12 +130,22 @@ async fn chat(
         return crate::translate::run(&state, front, routed, &body, log).await;
     }
     let endpoint = routed.route.ready()?;
-    let changed = shape(
+    let mut changed = shape(
         &mut request,
         endpoint,
         &routed.client_model,
         &routed.upstream_model,
     );
+    // Usage is recorded for every stream: ask for it, and drop the chunk
+    // later if the client did not.
+    let strip_usage = front == Format::OpenAiChat && stream && !client_wants_usage(&request);
+    if strip_usage {
+        request.merge(
+            "stream_options",
+            &serde_json::json!({"include_usage": true}),
+        );
+        changed = true;
+    }
     let upstream_body = if changed {
         Bytes::from(request.to_vec())
     } else {
@@ -144,7 +154,7 @@ async fn chat(
     drop(request);
     let upstream = send(&state, endpoint, upstream_body, &log).await?;
     if is_sse(&upstream) {
-        let mode = Mode::Passthrough(Box::new(Tap::new(front)));
+        let mode = Mode::passthrough(front, strip_usage);
         let body = forward::stream(
             state.clone(),
             routed.route.clone(),
@@ -216,6 +226,13 @@ pub async fn read(
     forward::read_body(endpoint, upstream)
         .await
         .inspect_err(|e| log.record(state, e.status, None))
+}
+
+fn client_wants_usage(request: &JsonObject<'_>) -> bool {
+    request
+        .get_value("stream_options")
+        .and_then(|o| o.get("include_usage").and_then(serde_json::Value::as_bool))
+        .unwrap_or(false)
 }
 
 pub fn is_sse(response: &reqwest::Response) -> bool {

@@ -16,9 +16,11 @@
 //! the request has `anthropic-version`.
 //!
 //! Flags: `--listen ADDR` (default 127.0.0.1:0), `--chunks N`, `--delay-ms MS`
-//! (between stream chunks). Prints `fake-upstream listening on http://ADDR`.
+//! (between stream chunks), `--canned` (benchmarks: the same pre-serialized
+//! answer to every request, `N` chunks when streamed, no request parsing). Prints `fake-upstream listening on http://ADDR`.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -29,10 +31,60 @@ use axum::routing::{get, post};
 use modelgate_testkit::{anthropic, openai};
 use serde_json::{Value, json};
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Options {
     chunks: Option<usize>,
     delay: Duration,
+    /// `--canned`: fixed answers, built once, no request parsing — for
+    /// benchmarks, where the fake must cost as little as possible.
+    canned: Option<Arc<Canned>>,
+}
+
+/// Pre-serialized answers of `--canned` mode.
+struct Canned {
+    openai_json: Bytes,
+    openai_sse: Vec<Bytes>,
+    anthropic_json: Bytes,
+    anthropic_sse: Vec<Bytes>,
+}
+
+impl Canned {
+    fn new(chunks: usize) -> Self {
+        let model = "fake-model";
+        let pieces: Vec<String> = (0..chunks).map(|i| format!("token{i} ")).collect();
+        let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        let text = pieces.concat();
+        let split = |stream: String| -> Vec<Bytes> {
+            stream
+                .split_inclusive("\n\n")
+                .map(|e| Bytes::from(e.to_owned()))
+                .collect()
+        };
+        Self {
+            openai_json: Bytes::from(openai::completion(model, &text).to_string()),
+            openai_sse: split(openai::text_stream(model, &refs, true)),
+            anthropic_json: Bytes::from(anthropic::text_message(model, &text).to_string()),
+            anthropic_sse: split(anthropic::text_stream(model, &refs)),
+        }
+    }
+}
+
+/// Whether a request body asks for a stream, without parsing it.
+fn wants_stream(body: &[u8]) -> bool {
+    body.windows(13)
+        .any(|w| w == b"\"stream\":true" || w == b"\"stream\": tru")
+}
+
+fn canned_response(json: &Bytes, sse: &[Bytes], body: &[u8], delay: Duration) -> Response {
+    if wants_stream(body) {
+        return sse_bytes_response(sse.to_vec(), delay);
+    }
+    let mut response = Response::new(Body::from(json.clone()));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn main() {
@@ -40,7 +92,9 @@ fn main() {
     let mut options = Options {
         chunks: None,
         delay: Duration::ZERO,
+        canned: None,
     };
+    let mut canned = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || {
@@ -49,6 +103,7 @@ fn main() {
         };
         match arg.as_str() {
             "--listen" => listen = value(),
+            "--canned" => canned = true,
             "--chunks" => {
                 options.chunks = Some(
                     value()
@@ -65,6 +120,9 @@ fn main() {
             }
             _ => usage(&format!("unknown argument {arg}")),
         }
+    }
+    if canned {
+        options.canned = Some(Arc::new(Canned::new(options.chunks.unwrap_or(20))));
     }
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     runtime.block_on(async move {
@@ -89,7 +147,7 @@ fn main() {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS]"
+        "fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS] [--canned]"
     );
     std::process::exit(2)
 }
@@ -102,6 +160,9 @@ async fn models(headers: http::HeaderMap) -> Response {
 }
 
 async fn messages(State(options): State<Options>, body: Bytes) -> Response {
+    if let Some(c) = &options.canned {
+        return canned_response(&c.anthropic_json, &c.anthropic_sse, &body, options.delay);
+    }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return json_response(
             400,
@@ -221,6 +282,9 @@ fn json_response(status: u16, body: &Value) -> Response {
 }
 
 async fn chat(State(options): State<Options>, body: Bytes) -> Response {
+    if let Some(c) = &options.canned {
+        return canned_response(&c.openai_json, &c.openai_sse, &body, options.delay);
+    }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return json_response(
             400,
@@ -326,6 +390,10 @@ fn split(text: &str, n: Option<usize>) -> Vec<String> {
 }
 
 fn sse_response(events: Vec<String>, delay: Duration) -> Response {
+    sse_bytes_response(events.into_iter().map(Bytes::from).collect(), delay)
+}
+
+fn sse_bytes_response(events: Vec<Bytes>, delay: Duration) -> Response {
     let stream = futures_util::stream::unfold(
         (events.into_iter(), true),
         move |(mut it, first)| async move {
@@ -333,7 +401,7 @@ fn sse_response(events: Vec<String>, delay: Duration) -> Response {
             if !first && !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            Some((Ok::<_, Infallible>(Bytes::from(event)), (it, false)))
+            Some((Ok::<_, Infallible>(event), (it, false)))
         },
     );
     let mut response = Response::new(Body::from_stream(stream));

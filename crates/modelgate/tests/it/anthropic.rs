@@ -32,7 +32,10 @@ fn hello(model: &str) -> Value {
 #[tokio::test]
 async fn passthrough_sends_anthropic_headers_and_keeps_the_body() {
     let upstream = FakeUpstream::start(|req: &Recorded| {
-        Reply::json(200, &anthropic::text_message(req.json()["model"].as_str().unwrap_or_default(), "hello"))
+        Reply::json(
+            200,
+            &anthropic::text_message(req.json()["model"].as_str().unwrap_or_default(), "hello"),
+        )
     })
     .await;
     // A base URL written with /v1 must not double it.
@@ -42,7 +45,12 @@ async fn passthrough_sends_anthropic_headers_and_keeps_the_body() {
         "    api_key: sk-ant-upstream-0001\n    model_map: {sonnet: claude-sonnet-4-5}\n",
     ))
     .await;
-    let (status, body) = messages(&gw, &hello("claude/sonnet"), Some(("x-api-key", "any-client-key"))).await;
+    let (status, body) = messages(
+        &gw,
+        &hello("claude/sonnet"),
+        Some(("x-api-key", "any-client-key")),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["content"][0]["text"], "hello");
     let got = upstream.last();
@@ -56,19 +64,31 @@ async fn passthrough_sends_anthropic_headers_and_keeps_the_body() {
     assert_eq!(sent["messages"], hello("x")["messages"]);
 
     // Bearer works as the caller's key too (the current SDK sends it).
-    let (status, _) = messages(&gw, &hello("claude/sonnet"), Some(("authorization", "Bearer any"))).await;
+    let (status, _) = messages(
+        &gw,
+        &hello("claude/sonnet"),
+        Some(("authorization", "Bearer any")),
+    )
+    .await;
     assert_eq!(status, 200);
 }
 
 #[tokio::test]
 async fn anthropic_errors_keep_their_status_and_shape() {
-    let upstream = FakeUpstream::start(|_: &Recorded| anthropic::error(529, "overloaded_error", "Overloaded")).await;
+    let upstream =
+        FakeUpstream::start(|_: &Recorded| anthropic::error(529, "overloaded_error", "Overloaded"))
+            .await;
     let gw = Gateway::start(&anthropic_endpoint("claude", &upstream.url(""), "")).await;
     let (status, body) = messages(&gw, &hello("claude/x"), None).await;
     assert_eq!(status, 529);
     assert_eq!(body["type"], "error");
     assert_eq!(body["error"]["type"], "overloaded_error");
-    assert!(body["error"]["message"].as_str().unwrap().contains("Overloaded"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Overloaded")
+    );
 
     // The OpenAI front door maps 529 to 503.
     let answer = gw.chat("claude/x").await;
@@ -76,7 +96,12 @@ async fn anthropic_errors_keep_their_status_and_shape() {
     assert_eq!(answer.json["error"]["type"], "server_error");
 
     // Front-door errors are Anthropic-shaped too.
-    let (status, body) = messages(&gw, &json!({"model": "nowhere/x", "max_tokens": 1, "messages": []}), None).await;
+    let (status, body) = messages(
+        &gw,
+        &json!({"model": "nowhere/x", "max_tokens": 1, "messages": []}),
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["type"], "not_found_error");
 }
@@ -96,7 +121,11 @@ async fn key_fallback_uses_x_api_key() {
     .await;
     let (status, _) = messages(&gw, &hello("claude/m"), None).await;
     assert_eq!(status, 200);
-    let keys: Vec<String> = upstream.requests().iter().map(|r| r.header("x-api-key").unwrap_or_default().to_owned()).collect();
+    let keys: Vec<String> = upstream
+        .requests()
+        .iter()
+        .map(|r| r.header("x-api-key").unwrap_or_default().to_owned())
+        .collect();
     assert_eq!(keys, ["sk-ant-first-00001", "sk-ant-second-0002"]);
 }
 
@@ -110,14 +139,34 @@ async fn model_listing_pages_and_key_test_use_v1_models() {
         }
     })
     .await;
-    let gw = Gateway::start(&anthropic_endpoint("claude", &upstream.url(""), "    api_key: sk-ant-key-000001\n")).await;
-    let listing = gw.admin(Method::GET, "/api/endpoints/claude/models", None).await;
-    assert_eq!(listing.json["models"], json!(["model-a", "model-b", "model-c"]));
-    assert!(upstream.requests().iter().all(|r| r.path.starts_with("/v1/models?limit=1000")));
+    let gw = Gateway::start(&anthropic_endpoint(
+        "claude",
+        &upstream.url(""),
+        "    api_key: sk-ant-key-000001\n",
+    ))
+    .await;
+    let listing = gw
+        .admin(Method::GET, "/api/endpoints/claude/models", None)
+        .await;
+    assert_eq!(
+        listing.json["models"],
+        json!(["model-a", "model-b", "model-c"])
+    );
+    assert!(
+        upstream
+            .requests()
+            .iter()
+            .all(|r| r.path.starts_with("/v1/models?limit=1000"))
+    );
 
-    let report = gw.admin(Method::POST, "/api/endpoints/claude/test", None).await;
+    let report = gw
+        .admin(Method::POST, "/api/endpoints/claude/test", None)
+        .await;
     assert_eq!(report.json["results"][0]["verdict"], "ok");
-    assert_eq!(upstream.last().header("x-api-key"), Some("sk-ant-key-000001"));
+    assert_eq!(
+        upstream.last().header("x-api-key"),
+        Some("sk-ant-key-000001")
+    );
 }
 
 #[tokio::test]
@@ -136,7 +185,8 @@ async fn count_tokens_passes_through_or_is_an_honest_estimate() {
     .await;
     let count = |model: &str| {
         let gw = &gw;
-        let body = json!({"model": model, "messages": [{"role": "user", "content": "0123456789abcdef"}]});
+        let body =
+            json!({"model": model, "messages": [{"role": "user", "content": "0123456789abcdef"}]});
         async move {
             gw.http
                 .post(format!("{}/v1/messages/count_tokens", gw.url))
@@ -161,7 +211,12 @@ async fn count_tokens_passes_through_or_is_an_honest_estimate() {
 
 #[tokio::test]
 async fn models_in_anthropic_shape_when_asked() {
-    let gw = Gateway::start(&anthropic_endpoint("claude", "http://127.0.0.1:9", "    models: {default: [claude-x]}\n")).await;
+    let gw = Gateway::start(&anthropic_endpoint(
+        "claude",
+        "http://127.0.0.1:9",
+        "    models: {default: [claude-x]}\n",
+    ))
+    .await;
     let response = gw
         .http
         .get(format!("{}/v1/models", gw.url))
@@ -180,8 +235,15 @@ async fn models_in_anthropic_shape_when_asked() {
 
 #[tokio::test]
 async fn provider_is_accepted_for_spec() {
-    let upstream = FakeUpstream::start(|_: &Recorded| Reply::json(200, &anthropic::text_message("m", "via provider"))).await;
-    let gw = Gateway::start(&format!("endpoints:\n  - name: c\n    provider: anthropic\n    base_url: {}\n", upstream.url(""))).await;
+    let upstream = FakeUpstream::start(|_: &Recorded| {
+        Reply::json(200, &anthropic::text_message("m", "via provider"))
+    })
+    .await;
+    let gw = Gateway::start(&format!(
+        "endpoints:\n  - name: c\n    provider: anthropic\n    base_url: {}\n",
+        upstream.url("")
+    ))
+    .await;
     let (status, body) = messages(&gw, &hello("c/m"), None).await;
     assert_eq!(status, 200);
     assert_eq!(body["content"][0]["text"], "via provider");

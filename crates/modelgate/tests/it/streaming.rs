@@ -133,3 +133,38 @@ async fn a_silent_upstream_hits_the_idle_timeout_mid_stream() {
     );
     drop(tx);
 }
+
+#[tokio::test]
+async fn usage_is_recorded_even_when_the_client_did_not_ask_for_it() {
+    let upstream = FakeUpstream::start(|req| {
+        let body = req.json();
+        let asked = body["stream_options"]["include_usage"] == true;
+        Reply::sse(openai::text_stream("m", &["a", "b"], asked))
+    })
+    .await;
+    let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "")])).await;
+    let response = gw
+        .http
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .json(&json!({"model": "local/m", "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    let all = rest(response, String::new()).await;
+    assert_eq!(
+        upstream.last().json()["stream_options"]["include_usage"],
+        true,
+        "modelgate asked"
+    );
+    assert!(
+        all.contains("\"content\":\"b\"") && all.ends_with("data: [DONE]\n\n"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("prompt_tokens"),
+        "the client did not ask for the usage chunk: {all}"
+    );
+    gw.state.usage.flush().await;
+    let summary = gw.state.store.usage_summary().await.unwrap();
+    assert_eq!((summary[0].input_tokens, summary[0].output_tokens), (10, 2));
+}
