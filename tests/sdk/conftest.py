@@ -1,7 +1,9 @@
-"""Fixtures for the OpenAI SDK conformance tests.
+"""Fixtures for the SDK conformance tests (the official `openai` and
+`anthropic` Python SDKs).
 
-The session starts the real binaries: `fake-upstream` (an OpenAI-compatible
-fake) and `modelgate serve` in front of it. Nothing is built here; the
+The session starts the real binaries: `fake-upstream` (a fake that speaks
+both OpenAI chat completions and Anthropic messages) and `modelgate serve`
+in front of it, with endpoints of both specs pointing at the same fake. Nothing is built here; the
 binaries come from `MODELGATE_BIN` and `FAKE_UPSTREAM_BIN`, by default the
 debug builds in `target/debug` of this repository.
 
@@ -19,21 +21,36 @@ import threading
 from pathlib import Path
 from typing import IO, Iterator
 
+import anthropic
 import openai
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN_DIR = REPO_ROOT / "target" / "debug"
 
-# The key the gateway sends upstream. Tests check it never reaches a client.
+# The keys the gateway sends upstream. Tests check they never reach a client.
 UPSTREAM_KEY = "sk-fake-upstream-key-1234"
+ANTHROPIC_UPSTREAM_KEY = "sk-ant-fake-key-5678"
 
 # How long a process may take to print its "listening" line. Generous: a
 # debug build on a loaded 2-core machine can be slow to start.
 STARTUP_TIMEOUT_S = 60.0
 
 # Variables that would point the gateway at another config or server.
-_SCRUBBED_ENV = ("MODELGATE_URL", "MODELGATE_CONFIG", "MODELGATE_MASTER_KEY")
+_SCRUBBED_ENV = (
+    "MODELGATE_URL",
+    "MODELGATE_CONFIG",
+    "MODELGATE_MASTER_KEY",
+    "MODELGATE_API_KEY",
+    "MODELGATE_ADMIN_TOKEN",
+)
+
+
+# The anthropic SDK reads `ANTHROPIC_*` variables (extra headers, keys, base
+# URL, credential profiles) even next to explicit arguments; the host's must
+# not leak into the tests' requests.
+for _var in [v for v in os.environ if v.startswith("ANTHROPIC_")]:
+    del os.environ[_var]
 
 
 def _binary(env_var: str, name: str) -> Path:
@@ -134,10 +151,19 @@ def _config(upstream_url: str, slow_upstream_url: str) -> str:
     # `limited` points at the same fake with its own key. It exists only for
     # the 429 test: the gateway puts a key that got a 429 in cooldown for
     # the whole endpoint (1s when the upstream sends no Retry-After), which
-    # would turn the other tests' requests to `fake` into 429s.
+    # would turn the other tests' requests to `fake` into 429s. For the same
+    # reason every 429 test has its own `*limited*` endpoint: a second 429
+    # test on the same one could meet the gateway's own cooldown answer
+    # instead of the upstream's.
     #
-    # `slow` points at a fake that pauses between stream chunks longer than
-    # the endpoint's idle timeout, to get a failure in the middle of a stream.
+    # `slow` (and `claude-slow`, of spec anthropic) point at a fake that
+    # pauses between stream chunks longer than the endpoint's idle timeout,
+    # to get a failure in the middle of a stream.
+    #
+    # `claude` is an Anthropic endpoint on the same fake (which serves
+    # /v1/messages too). Its public model is `claude-fake`, mapped to the
+    # fake's `fake-model`: a bare `fake-model` stays unambiguous (only `fake`
+    # offers it), while `claude-fake` and `claude/claude-fake` reach `claude`.
     return f"""\
 endpoints:
   - name: fake
@@ -157,19 +183,50 @@ endpoints:
     api_key: sk-fake-slow-key-9012
     models: {{default: [], fetch: false}}
     timeouts: {{idle: {SLOW_IDLE_TIMEOUT}}}
+  - name: claude
+    spec: anthropic
+    base_url: {upstream_url}
+    api_key: {ANTHROPIC_UPSTREAM_KEY}
+    models: {{default: [claude-fake], fetch: false}}
+    model_map: {{claude-fake: fake-model}}
+  - name: claude-slow
+    spec: anthropic
+    base_url: {slow_upstream_url}
+    api_key: sk-ant-fake-slow-key-3456
+    models: {{default: [], fetch: false}}
+    timeouts: {{idle: {SLOW_IDLE_TIMEOUT}}}
+  - name: claude-limited
+    spec: anthropic
+    base_url: {upstream_url}
+    api_key: sk-ant-fake-limited-key-1111
+    models: {{default: [], fetch: false}}
+  - name: claude-limited-oai
+    spec: anthropic
+    base_url: {upstream_url}
+    api_key: sk-ant-fake-limited-key-2222
+    models: {{default: [], fetch: false}}
+  - name: limited-ant
+    spec: openai-chat-completions
+    base_url: {upstream_url}/v1
+    api_key: sk-fake-limited-key-3333
+    models: {{default: [], fetch: false}}
 """
 
 
+class _Upstreams:
+    def __init__(self, url: str, slow_url: str, work: Path, env: dict[str, str]):
+        self.url = url
+        self.slow_url = slow_url
+        self.work = work
+        self.env = env
+
+
 @pytest.fixture(scope="session")
-def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Starts two fake-upstreams (one slow) and the gateway; yields the gateway's base URL
-    (without `/v1`). Both processes are stopped at the end of the session,
-    whatever the tests did."""
-    modelgate_bin = _binary("MODELGATE_BIN", "modelgate")
+def upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Upstreams]:
+    """Starts two fake-upstreams (one slow). Both are stopped at the end of
+    the session, whatever the tests did."""
     fake_bin = _binary("FAKE_UPSTREAM_BIN", "fake-upstream")
     work = tmp_path_factory.mktemp("modelgate")
-    data_dir = work / "data"
-    data_dir.mkdir()
     env = _child_env()
     os.environ.update({k: env[k] for k in ("NO_PROXY", "no_proxy")})
 
@@ -198,26 +255,83 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         config = work / "modelgate.yaml"
         config.write_text(_config(upstream_url, slow_upstream_url))
 
-        gateway = _Process(
-            "modelgate",
-            [
-                str(modelgate_bin),
-                "serve",
-                "--config",
-                str(config),
-                "--data-dir",
-                str(data_dir),
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            env,
-            work,
-        )
-        stack.callback(gateway.stop)
-        url = gateway.wait_for_url("modelgate listening on ")
-        assert url.startswith("http://127.0.0.1:"), url
+        yield _Upstreams(upstream_url, slow_upstream_url, work, env)
 
-        yield url
+
+def _start_gateway(
+    stack: contextlib.ExitStack, name: str, upstreams: _Upstreams, extra: list[str]
+) -> str:
+    modelgate_bin = _binary("MODELGATE_BIN", "modelgate")
+    data_dir = upstreams.work / f"{name}-data"
+    data_dir.mkdir(exist_ok=True)
+    gateway = _Process(
+        name,
+        [
+            str(modelgate_bin),
+            "serve",
+            "--config",
+            str(upstreams.work / "modelgate.yaml"),
+            "--data-dir",
+            str(data_dir),
+            "--listen",
+            "127.0.0.1:0",
+            *extra,
+        ],
+        upstreams.env,
+        upstreams.work,
+    )
+    stack.callback(gateway.stop)
+    url = gateway.wait_for_url("modelgate listening on ")
+    assert url.startswith("http://127.0.0.1:"), url
+    return url
+
+
+@pytest.fixture(scope="session")
+def gateway_url(upstreams: _Upstreams) -> Iterator[str]:
+    """Starts the gateway (no gateway keys: it listens on loopback) in front
+    of the fakes; yields its base URL (without `/v1`). It is stopped at the
+    end of the session, whatever the tests did."""
+    with contextlib.ExitStack() as stack:
+        yield _start_gateway(stack, "modelgate", upstreams, [])
+
+
+class SecuredGateway:
+    def __init__(self, url: str, key: str):
+        self.url = url
+        self.key = key
+
+
+@pytest.fixture(scope="session")
+def secured_gateway(upstreams: _Upstreams) -> Iterator[SecuredGateway]:
+    """A second gateway, started with `--require-keys` and one gateway key
+    (created beforehand with `modelgate keys create`), for the tests of how
+    clients send their key."""
+    modelgate_bin = _binary("MODELGATE_BIN", "modelgate")
+    data_dir = upstreams.work / "modelgate-secured-data"
+    data_dir.mkdir()
+    created = subprocess.run(
+        [
+            str(modelgate_bin),
+            "--config",
+            str(upstreams.work / "modelgate.yaml"),
+            "--data-dir",
+            str(data_dir),
+            "keys",
+            "create",
+            "sdk-tests",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=upstreams.env,
+        timeout=STARTUP_TIMEOUT_S,
+    )
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("mg-") and "\n" not in key, created.stdout
+    with contextlib.ExitStack() as stack:
+        url = _start_gateway(stack, "modelgate-secured", upstreams, ["--require-keys"])
+        yield SecuredGateway(url, key)
 
 
 @pytest.fixture
@@ -237,6 +351,29 @@ def async_client_factory(gateway_url: str):
     def make() -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
             base_url=f"{gateway_url}/v1", api_key="sk-anything", max_retries=0
+        )
+
+    return make
+
+
+@pytest.fixture
+def anthropic_client(gateway_url: str) -> Iterator[anthropic.Anthropic]:
+    # The Anthropic SDK's base URL is the host: it adds /v1/messages itself.
+    c = anthropic.Anthropic(base_url=gateway_url, api_key="sk-anything", max_retries=0)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def async_anthropic_factory(gateway_url: str):
+    """Makes AsyncAnthropic clients; create them inside the coroutine that
+    uses them (their connection pool belongs to that event loop)."""
+
+    def make() -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(
+            base_url=gateway_url, api_key="sk-anything", max_retries=0
         )
 
     return make

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the OpenAI SDK conformance tests against the built binaries.
+# Runs the SDK conformance tests (official `openai` and `anthropic` Python
+# SDKs) against the built binaries.
 #
 #   cargo build -p modelgate -p modelgate-testkit --bins && bash tests/sdk/run.sh [PYTEST ARGS]
 #

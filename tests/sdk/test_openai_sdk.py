@@ -384,10 +384,18 @@ def test_models_list(client: openai.OpenAI) -> None:
     models = list(client.models.list())
     ids = [m.id for m in models]
     assert "fake/fake-model" in ids
-    assert len(ids) == len(set(ids)), f"duplicate ids: {ids}"
+    assert "claude/claude-fake" in ids
     assert all(m.object == "model" for m in models)
     by_id = {m.id: m for m in models}
     assert by_id["fake/fake-model"].owned_by == "fake"
+    assert by_id["claude/claude-fake"].owned_by == "claude"
+
+
+# The `claude` endpoint (conftest.py) has `claude-fake` both in
+# `models.default` and as a public id of its `model_map`.
+def test_models_list_has_no_duplicates(client: openai.OpenAI) -> None:
+    ids = [m.id for m in client.models.list()]
+    assert len(ids) == len(set(ids)), f"duplicate ids: {ids}"
 
 
 def test_listed_models_are_usable(client: openai.OpenAI) -> None:

@@ -307,7 +307,7 @@ pub async fn endpoint_models(
 async fn models(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(StatusCode, Value)> {
     check_admin(state, headers)?;
     let route = route(state, name)?;
-    let declared: Vec<&str> = route.declared_models().collect();
+    let declared = route.declared_models();
     let fetched = match &route.endpoint {
         Ok(ep) => modelgate_upstream::models::fetch_models(ep, &state.cooldowns).await,
         Err(e) => Err(e.clone()),

@@ -46,7 +46,11 @@ impl Catalogue {
 
     /// Every model id of a route: declared ones, then fetched ones.
     pub fn models_of(&self, route: &Route, ttl: Duration) -> Vec<String> {
-        let mut models: Vec<String> = route.declared_models().map(str::to_owned).collect();
+        let mut models: Vec<String> = route
+            .declared_models()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if let Some(fetched) = self.fresh(route.name(), ttl) {
             for m in fetched.iter() {
                 if !models.contains(m) {

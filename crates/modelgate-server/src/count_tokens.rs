@@ -1,7 +1,8 @@
 //! `POST /v1/messages/count_tokens`.
 //!
 //! An Anthropic endpoint counts for itself (the request is passed through).
-//! Other endpoints cannot count, so modelgate estimates: about four
+//! Other endpoints, and Anthropic-compatible ones that answer 404 there,
+//! cannot count, so modelgate estimates: about four
 //! characters per token over every text of the request. The answer then
 //! says so: `"estimated": true` in the body and `x-modelgate-estimate: true`.
 
@@ -54,6 +55,10 @@ async fn count(state: &AppState, body: &Bytes) -> Result<Response, GatewayError>
         .response;
         let status = upstream.status();
         let answer = forward::read_body(endpoint, upstream).await?;
+        // Anthropic-compatible proxies often lack count_tokens: estimate then.
+        if status == StatusCode::NOT_FOUND {
+            return Ok(estimate(body));
+        }
         if !status.is_success() {
             return Err(errors::status_error(endpoint, status.as_u16(), &answer));
         }
@@ -64,6 +69,11 @@ async fn count(state: &AppState, body: &Bytes) -> Result<Response, GatewayError>
         );
         return Ok(response);
     }
+    Ok(estimate(body))
+}
+
+/// About four characters per token, marked as an estimate.
+fn estimate(body: &[u8]) -> Response {
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let chars = ["system", "messages", "tools"]
         .iter()
@@ -77,7 +87,7 @@ async fn count(state: &AppState, body: &Bytes) -> Result<Response, GatewayError>
     response
         .headers_mut()
         .insert("x-modelgate-estimate", HeaderValue::from_static("true"));
-    Ok(response)
+    response
 }
 
 /// Characters of every string in a JSON value (keys of schemas included,

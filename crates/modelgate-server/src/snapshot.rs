@@ -41,14 +41,21 @@ impl Route {
     }
 
     /// The ids clients may use for this endpoint's models without fetching:
-    /// `models.default` and the public side of `model_map`.
-    pub fn declared_models(&self) -> impl Iterator<Item = &str> {
-        self.config
+    /// `models.default` and the public side of `model_map`, each once.
+    pub fn declared_models(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        let declared = self
+            .config
             .models
             .default
             .iter()
-            .chain(self.config.model_map.keys())
-            .map(String::as_str)
+            .chain(self.config.model_map.keys());
+        for id in declared {
+            if !ids.contains(&id.as_str()) {
+                ids.push(id);
+            }
+        }
+        ids
     }
 }
 
