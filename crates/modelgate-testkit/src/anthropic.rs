@@ -106,3 +106,36 @@ pub fn model_list(ids: &[&str]) -> Value {
         .collect();
     json!({"data": data, "has_more": false, "first_id": ids.first(), "last_id": ids.last()})
 }
+
+/// `message_start` with a whole `usage` object (cache counts included).
+pub fn message_start_with_usage(model: &str, usage: Value) -> String {
+    event(json!({"type": "message_start", "message": {
+        "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [],
+        "stop_reason": null, "stop_sequence": null, "usage": usage}}))
+}
+
+/// Usage with cache reads and writes (`input` excludes both, as Anthropic counts).
+pub fn usage_with_cache(input: u64, cache_read: u64, cache_write: u64, output: u64) -> Value {
+    json!({"input_tokens": input, "output_tokens": output,
+           "cache_creation_input_tokens": cache_write, "cache_read_input_tokens": cache_read})
+}
+
+pub fn thinking_block_start(index: usize) -> String {
+    event(json!({"type": "content_block_start", "index": index,
+                 "content_block": {"type": "thinking", "thinking": "", "signature": ""}}))
+}
+
+pub fn thinking_delta(index: usize, thinking: &str) -> String {
+    event(json!({"type": "content_block_delta", "index": index,
+                 "delta": {"type": "thinking_delta", "thinking": thinking}}))
+}
+
+pub fn signature_delta(index: usize, signature: &str) -> String {
+    event(json!({"type": "content_block_delta", "index": index,
+                 "delta": {"type": "signature_delta", "signature": signature}}))
+}
+
+/// An `event: error` in the middle of a stream.
+pub fn error_event(kind: &str, message: &str) -> String {
+    event(json!({"type": "error", "error": {"type": kind, "message": message}}))
+}

@@ -88,3 +88,25 @@ pub fn model_list(ids: &[&str]) -> Value {
         .collect();
     json!({"object": "list", "data": data})
 }
+
+/// Usage whose prompt includes `cached` tokens read from a cache.
+pub fn usage_with_cache(prompt: u64, cached: u64, completion: u64) -> Value {
+    json!({"prompt_tokens": prompt, "completion_tokens": completion,
+           "total_tokens": prompt + completion,
+           "prompt_tokens_details": {"cached_tokens": cached}})
+}
+
+/// The usage chunk (`choices: []`) with a whole `usage` object.
+pub fn usage_chunk_with(model: &str, usage: Value) -> String {
+    let chunk = json!({
+        "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000,
+        "model": model, "choices": [], "usage": usage,
+    });
+    format!("data: {chunk}\n\n")
+}
+
+/// A `data: {"error": ..}` event in the middle of a stream.
+pub fn error_event(message: &str, kind: &str) -> String {
+    let error = json!({"error": {"message": message, "type": kind, "param": null, "code": null}});
+    format!("data: {error}\n\n")
+}

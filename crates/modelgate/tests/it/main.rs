@@ -10,5 +10,6 @@ mod cli;
 mod errors;
 mod fallback;
 mod harness;
+mod matrix;
 mod passthrough;
 mod streaming;

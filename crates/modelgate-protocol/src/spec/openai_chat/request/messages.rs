@@ -266,18 +266,32 @@ pub(crate) fn decode_assistant(
 
 /// `reasoning_details` when present (non-empty), else the plain reasoning string.
 fn decode_reasoning_fields(msg: &Map<String, Value>) -> Vec<Content> {
-    if let Some(details) = msg
-        .get("reasoning_details")
-        .and_then(Value::as_array)
-        .filter(|d| !d.is_empty())
-    {
-        return details.iter().filter_map(decode_reasoning_detail).collect();
-    }
     let text = ["reasoning_content", "reasoning"].iter().find_map(|k| {
         msg.get(*k)
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
     });
+    if let Some(details) = msg
+        .get("reasoning_details")
+        .and_then(Value::as_array)
+        .filter(|d| !d.is_empty())
+    {
+        let mut blocks: Vec<Content> = details.iter().filter_map(decode_reasoning_detail).collect();
+        // A client that accumulated a stream holds the text in
+        // `reasoning_content` and the signature in a detail whose text is
+        // empty (streams carry them apart); the signature covers that text.
+        let details_have_text = blocks
+            .iter()
+            .any(|b| matches!(b, Content::Reasoning { text, .. } if !text.is_empty()));
+        if let (false, Some(plain)) = (details_have_text, text)
+            && let Some(Content::Reasoning { text, .. }) = blocks
+                .iter_mut()
+                .find(|b| matches!(b, Content::Reasoning { .. }))
+        {
+            *text = plain.to_owned();
+        }
+        return blocks;
+    }
     text.map(|t| Content::Reasoning {
         text: t.to_owned(),
         signature: None,
