@@ -30,7 +30,7 @@ pub async fn count_tokens(
 ) -> Response {
     let result = async {
         auth::gateway_caller(&state, &headers)?;
-        count(&state, &body).await
+        count(&state, &headers, &body).await
     };
     match result.await {
         Ok(response) => response,
@@ -38,7 +38,11 @@ pub async fn count_tokens(
     }
 }
 
-async fn count(state: &AppState, body: &Bytes) -> Result<Response, GatewayError> {
+async fn count(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, GatewayError> {
     let mut request = parse(body)?;
     let routed = route_request(state, &request).await?;
     let endpoint = routed.route.ready()?;
@@ -50,6 +54,7 @@ async fn count(state: &AppState, body: &Bytes) -> Result<Response, GatewayError>
             Method::POST,
             Operation::CountTokens,
             Some(Bytes::from(request.to_vec())),
+            &crate::pipeline::passed_on(headers),
         )
         .await?
         .response;

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use modelgate_protocol::codec::{Format, StreamDecoder, StreamEncoder};
 use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
+use modelgate_protocol::secret::scrub;
 use modelgate_protocol::spec::anthropic::tap::MessagesStreamTap;
 use modelgate_protocol::spec::openai_chat::stream::{ChatStreamTap, StreamSummary};
 use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
@@ -49,6 +50,14 @@ impl Tap {
         }
     }
 
+    /// The end-of-stream event of the format.
+    fn terminator(&self) -> &'static [u8] {
+        match self {
+            Tap::OpenAiChat(_) => b"data: [DONE]\n\n",
+            Tap::Anthropic(_) => b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        }
+    }
+
     fn summary(&self) -> &StreamSummary {
         match self {
             Tap::OpenAiChat(t) => t.summary(),
@@ -77,6 +86,8 @@ pub struct Translation {
     decoder: StreamDecoder,
     encoder: StreamEncoder,
     usage: Option<Usage>,
+    /// The end (or an error) was encoded: nothing more goes out.
+    complete: bool,
 }
 
 impl Mode {
@@ -93,23 +104,28 @@ impl Mode {
             decoder,
             encoder,
             usage: None,
+            complete: false,
         }))
     }
 
+    fn is_complete(&self) -> bool {
+        matches!(self, Mode::Translate(t) if t.complete)
+    }
+
     /// Turns one upstream chunk into what the client gets.
-    fn process(&mut self, chunk: Bytes) -> Bytes {
+    fn process(&mut self, chunk: Bytes, endpoint: &Endpoint) -> Bytes {
         match self {
             Mode::Passthrough(p) => {
                 p.tap.observe(&chunk);
                 match &mut p.strip_usage {
-                    Some(filter) => filter.process(&chunk),
+                    Some(filter) => filter.process(chunk),
                     None => chunk,
                 }
             }
             Mode::Translate(t) => {
                 let mut frames = Vec::new();
                 t.sse.push(&chunk, &mut frames);
-                Bytes::from(translate_frames(&frames, t, false))
+                Bytes::from(translate_frames(&frames, t, endpoint, false))
             }
         }
     }
@@ -118,29 +134,36 @@ impl Mode {
     fn end(&mut self, endpoint: &Endpoint) -> Result<Bytes, GatewayError> {
         match self {
             Mode::Passthrough(p) => {
-                let rest = p
+                let mut rest = p
                     .strip_usage
                     .as_mut()
                     .map(UsageChunkFilter::finish)
                     .unwrap_or_default();
                 let s = p.tap.summary();
-                if s.done || s.finish_reason.is_some() || s.error.is_some() {
-                    Ok(rest)
-                } else {
-                    Err(GatewayError::new(
-                        ErrorKind::Upstream,
-                        format!(
-                            "endpoint `{}` closed the stream before it was complete",
-                            endpoint.name
-                        ),
-                    )
-                    .with_code("stream_truncated"))
+                if s.done || s.error.is_some() {
+                    return Ok(rest);
                 }
+                if s.finish_reason.is_some() {
+                    // The answer is complete, only the terminator is
+                    // missing: add it, so the client sees a proper end.
+                    let mut with_end = rest.to_vec();
+                    with_end.extend_from_slice(p.tap.terminator());
+                    rest = Bytes::from(with_end);
+                    return Ok(rest);
+                }
+                Err(GatewayError::new(
+                    ErrorKind::Upstream,
+                    format!(
+                        "endpoint `{}` closed the stream before it was complete",
+                        endpoint.name
+                    ),
+                )
+                .with_code("stream_truncated"))
             }
             Mode::Translate(t) => {
                 let mut frames = Vec::new();
                 t.sse.finish(&mut frames);
-                Ok(Bytes::from(translate_frames(&frames, t, true)))
+                Ok(Bytes::from(translate_frames(&frames, t, endpoint, true)))
             }
         }
     }
@@ -165,18 +188,30 @@ impl Mode {
     }
 }
 
-fn translate_frames(frames: &[SseEvent], t: &mut Translation, last: bool) -> Vec<u8> {
+fn translate_frames(
+    frames: &[SseEvent],
+    t: &mut Translation,
+    endpoint: &Endpoint,
+    last: bool,
+) -> Vec<u8> {
     let mut events = Vec::new();
     for frame in frames {
         t.decoder.feed(frame, &mut events);
     }
-    if last {
+    if last && !t.complete {
         t.decoder.finish(&mut events);
     }
     let mut out = Vec::new();
-    for event in &events {
-        if let StreamEvent::Usage(u) = event {
-            t.usage = Some(*u);
+    for event in &mut events {
+        match event {
+            StreamEvent::Usage(u) => t.usage = Some(*u),
+            StreamEvent::MessageStop => t.complete = true,
+            StreamEvent::Error(e) => {
+                // The upstream's own words may echo a key.
+                e.message = scrub(&e.message, &endpoint.keys);
+                t.complete = true;
+            }
+            _ => {}
         }
         t.encoder.encode(event, &mut out);
     }
@@ -233,19 +268,21 @@ pub fn stream(
                 return None;
             }
             let next = tokio::time::timeout(f.idle, f.upstream.next()).await;
-            let route = f.route.clone();
-            let Ok(endpoint) = route.ready() else {
-                return None;
-            };
-            let failure = match next {
-                Ok(Some(Ok(chunk))) => {
-                    let out = f.mode.process(chunk);
+            let route = Arc::clone(&f.route);
+            let failure = match (route.ready(), next) {
+                // Unreachable (routes never change), but never a silent end.
+                (Err(e), _) => e,
+                (Ok(endpoint), Ok(Some(Ok(chunk)))) => {
+                    let out = f.mode.process(chunk, endpoint);
+                    // A translated stream is over once its end was encoded;
+                    // an upstream that keeps the connection open is not waited for.
+                    f.finished = f.mode.is_complete();
                     if out.is_empty() {
                         continue;
                     }
                     return Some((Ok(out), f));
                 }
-                Ok(None) => {
+                (Ok(endpoint), Ok(None)) => {
                     f.finished = true;
                     match f.mode.end(endpoint) {
                         Ok(rest) if rest.is_empty() => return None,
@@ -253,11 +290,11 @@ pub fn stream(
                         Err(e) => e,
                     }
                 }
-                Ok(Some(Err(e))) => errors::body_error(endpoint, &e),
-                Err(_) => errors::idle_timeout(endpoint),
+                (Ok(endpoint), Ok(Some(Err(e)))) => errors::body_error(endpoint, &e),
+                (Ok(endpoint), Err(_)) => errors::idle_timeout(endpoint),
             };
             f.finished = true;
-            tracing::warn!(endpoint = %endpoint.name, "stream failed: {}", failure.message);
+            tracing::warn!(endpoint = %route.name(), "stream failed: {}", failure.message);
             let event = f.mode.fail(f.front, failure);
             return Some((Ok(event), f));
         }

@@ -51,7 +51,7 @@ async fn handle(state: Arc<AppState>, front: Format, headers: HeaderMap, body: B
         Ok(caller) => caller,
         Err(e) => return respond::error(front, &e),
     };
-    match chat(state, front, caller, body, started).await {
+    match chat(state, front, caller, &headers, body, started).await {
         Ok(response) => response,
         Err(e) => respond::error(front, &e),
     }
@@ -112,6 +112,7 @@ async fn chat(
     state: Arc<AppState>,
     front: Format,
     caller: Caller,
+    headers: &HeaderMap,
     body: Bytes,
     started: Instant,
 ) -> Result<Response, GatewayError> {
@@ -152,7 +153,7 @@ async fn chat(
         body.clone()
     };
     drop(request);
-    let upstream = send(&state, endpoint, upstream_body, &log).await?;
+    let upstream = send(&state, endpoint, upstream_body, &passed_on(headers), &log).await?;
     if is_sse(&upstream) {
         let mode = Mode::passthrough(front, strip_usage);
         let body = forward::stream(
@@ -185,6 +186,7 @@ pub async fn send(
     state: &AppState,
     endpoint: &Endpoint,
     body: Bytes,
+    extra: &HeaderMap,
     log: &RequestLog,
 ) -> Result<reqwest::Response, GatewayError> {
     let sent = dispatch::send(
@@ -193,6 +195,7 @@ pub async fn send(
         Method::POST,
         Operation::Chat,
         Some(body),
+        extra,
     )
     .await;
     let upstream = match sent {
@@ -226,6 +229,16 @@ pub async fn read(
     forward::read_body(endpoint, upstream)
         .await
         .inspect_err(|e| log.record(state, e.status, None))
+}
+
+/// Client headers a same-format endpoint should see: Anthropic's beta
+/// flags turn on features the body relies on.
+pub fn passed_on(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for value in headers.get_all("anthropic-beta") {
+        out.append("anthropic-beta", value.clone());
+    }
+    out
 }
 
 fn client_wants_usage(request: &JsonObject<'_>) -> bool {

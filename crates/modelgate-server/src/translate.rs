@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use modelgate_config::{ReasoningFormat as FormatSetting, ReasoningKey as KeySetting};
 use modelgate_protocol::codec::Format;
+use modelgate_protocol::secret::scrub;
 use modelgate_protocol::translate::{
     Context, DEFAULT_MAX_TOKENS, ReasoningFormat, ReasoningKey, Target, ToolNames,
 };
@@ -48,7 +49,14 @@ pub async fn run(
         created: unix_secs(),
         tool_names: names,
     };
-    let upstream = pipeline::send(state, endpoint, Bytes::from(upstream_body), &log).await?;
+    let upstream = pipeline::send(
+        state,
+        endpoint,
+        Bytes::from(upstream_body),
+        &http::HeaderMap::new(),
+        &log,
+    )
+    .await?;
 
     if request.stream {
         if !pipeline::is_sse(&upstream) {
@@ -83,7 +91,9 @@ pub async fn run(
     let decoded = routed.target.decode_response(&body, &ctx);
     let answer = match decoded {
         Ok(answer) => answer,
-        Err(e) => {
+        Err(mut e) => {
+            // An error body the upstream answered with 200 may echo a key.
+            e.message = scrub(&e.message, &endpoint.keys);
             log.finish(state, e.status, None);
             return Err(e);
         }
@@ -122,6 +132,5 @@ fn apply_settings(body: &mut Value, ep: &Endpoint) {
     for key in &ep.drop_params {
         map.remove(key);
     }
-    let add = ep.add_params.clone();
-    modelgate_protocol::body::merge_objects(map, &add);
+    modelgate_protocol::body::merge_objects(map, &ep.add_params);
 }

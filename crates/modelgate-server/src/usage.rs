@@ -1,18 +1,24 @@
 //! Recording usage off the request path.
 //!
 //! Requests hand their record to a bounded channel and move on; one task
-//! writes whatever has queued up as a single batch. Under load batches grow
-//! by themselves, with no timer. When the channel is full a record is
-//! dropped (and counted in the log) rather than slowing requests down.
+//! collects records for up to [`WINDOW`] (or [`MAX_BATCH`] records) and
+//! writes them in one transaction. Writing each record at once would cost
+//! a database round trip — and a wake-up of the database thread — per
+//! request, which profiles showed to be most of the gateway's CPU time.
+//! When the channel is full a record is dropped (and counted in the log)
+//! rather than slowing requests down. A flush writes at once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use modelgate_store::{Store, UsageRecord};
 use tokio::sync::{mpsc, oneshot};
 
-const QUEUE: usize = 4096;
-const MAX_BATCH: usize = 512;
+const QUEUE: usize = 8192;
+const MAX_BATCH: usize = 1024;
+/// How long records wait to be written with others.
+pub const WINDOW: Duration = Duration::from_millis(250);
 
 enum Message {
     Record(UsageRecord),
@@ -32,11 +38,22 @@ impl UsageRecorder {
             let mut messages = Vec::with_capacity(MAX_BATCH);
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut messages, MAX_BATCH).await > 0 {
+                let deadline = tokio::time::Instant::now() + WINDOW;
                 let mut waiting = Vec::new();
-                for message in messages.drain(..) {
-                    match message {
-                        Message::Record(r) => batch.push(r),
-                        Message::Flush(done) => waiting.push(done),
+                loop {
+                    for message in messages.drain(..) {
+                        match message {
+                            Message::Record(r) => batch.push(r),
+                            Message::Flush(done) => waiting.push(done),
+                        }
+                    }
+                    if !waiting.is_empty() || batch.len() >= MAX_BATCH {
+                        break;
+                    }
+                    let more = rx.recv_many(&mut messages, MAX_BATCH - batch.len());
+                    match tokio::time::timeout_at(deadline, more).await {
+                        Ok(n) if n > 0 => {}
+                        _ => break, // window over, or every sender gone
                     }
                 }
                 if !batch.is_empty() {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use modelgate_protocol::secret::scrub;
 use modelgate_protocol::spec::openai_chat::error::decode_upstream_error;
 use modelgate_protocol::{ErrorKind, GatewayError};
@@ -35,15 +35,17 @@ struct Rejection {
     said: Option<String>,
 }
 
-/// Sends `body` to `{base}/{path}` with each usable key in turn.
+/// Sends `body` to the operation's URL with each usable key in turn,
+/// with `extra` headers from the client beside the endpoint's own.
 pub async fn send(
     ep: &Endpoint,
     cooldowns: &KeyCooldowns,
     method: Method,
     op: Operation,
     body: Option<Bytes>,
+    extra: &HeaderMap,
 ) -> Result<UpstreamResponse, GatewayError> {
-    send_to(ep, cooldowns, method, &ep.url(op), body).await
+    send_to(ep, cooldowns, method, &ep.url(op), body, extra).await
 }
 
 /// [`send`] to a URL the caller built (e.g. with a query string).
@@ -53,9 +55,10 @@ pub async fn send_to(
     method: Method,
     url: &str,
     body: Option<Bytes>,
+    extra: &HeaderMap,
 ) -> Result<UpstreamResponse, GatewayError> {
     if ep.keys.is_empty() {
-        let response = attempt(ep, &method, url, None, body).await?;
+        let response = attempt(ep, &method, url, None, body, extra).await?;
         return Ok(UpstreamResponse {
             response,
             key_index: None,
@@ -75,7 +78,7 @@ pub async fn send_to(
                 ep.name
             ))
         })?;
-        let response = attempt(ep, &method, url, Some(auth), body.clone()).await?;
+        let response = attempt(ep, &method, url, Some(auth), body.clone(), extra).await?;
         let status = response.status().as_u16();
         if !matches!(status, 401 | 403 | 429) {
             return Ok(UpstreamResponse {
@@ -88,7 +91,12 @@ pub async fn send_to(
                 .unwrap_or(cooldown::DEFAULT_COOLDOWN);
             cooldowns.cool_down(&ep.name, key, Instant::now() + wait);
         }
-        let body = response.bytes().await.unwrap_or_default();
+        // Bounded: a rejection is not worth waiting long for.
+        let body = tokio::time::timeout(ep.timeouts.idle.0, response.bytes())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
         let said = decode_upstream_error(&body)
             .message
             .map(|m| scrub(&m, &ep.keys));
@@ -108,12 +116,18 @@ async fn attempt(
     url: &str,
     auth: Option<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
+    extra: &HeaderMap,
 ) -> Result<reqwest::Response, GatewayError> {
     let mut request = ep
         .client
         .request(method.clone(), url)
         .headers(ep.headers.clone());
     if let Some((name, value)) = auth {
+        request = request.header(name, value);
+    }
+    // Headers passed on from the client (e.g. `anthropic-beta`) are added
+    // to the configured ones, never replacing them.
+    for (name, value) in extra {
         request = request.header(name, value);
     }
     if let Some(body) = body {

@@ -92,6 +92,11 @@ impl Endpoint {
         }
     }
 
+    /// The base URL without credentials (`user:pass@`) or query, for messages.
+    pub fn display_url(&self) -> String {
+        redact_url(&self.base_url)
+    }
+
     /// `host:port` of the base URL, for messages such as "is the server running at …".
     pub fn authority(&self) -> String {
         let rest = self
@@ -112,5 +117,35 @@ impl Endpoint {
     /// The upstream model id for the id the client used.
     pub fn map_model<'a>(&'a self, public: &'a str) -> &'a str {
         self.model_map.get(public).map_or(public, String::as_str)
+    }
+}
+
+/// A URL without its userinfo and query, which may hold credentials.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split('?').next().unwrap_or(rest);
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_credentials_for_display() {
+        assert_eq!(
+            redact_url("http://user:hunter2@127.0.0.1:8080/v1?key=secret"),
+            "http://127.0.0.1:8080/v1"
+        );
+        assert_eq!(
+            redact_url("https://api.anthropic.com"),
+            "https://api.anthropic.com"
+        );
     }
 }

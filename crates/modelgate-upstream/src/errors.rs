@@ -142,15 +142,24 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
         } else if ep.spec == modelgate_protocol::Spec::Anthropic {
             message.push_str(&format!(
                 ". The base URL `{}` should be the API host (e.g. https://api.anthropic.com): modelgate adds `/v1/messages`",
-                ep.base_url
+                ep.display_url()
             ));
         } else {
             message.push_str(&format!(
                 ". The base URL `{}` may lack `/v1`: OpenAI-compatible servers usually serve `…/v1/chat/completions`",
-                ep.base_url
+                ep.display_url()
             ));
         }
     }
+    // Anthropic names the kind itself (billing_error, request_too_large…).
+    let kind = match (ep.spec, upstream.kind.as_deref()) {
+        (modelgate_protocol::Spec::Anthropic, Some(t))
+            if t.ends_with("_error") || t == "request_too_large" =>
+        {
+            modelgate_protocol::spec::anthropic::error::kind_of(t)
+        }
+        _ => kind,
+    };
     let mut err = GatewayError::new(kind, message).with_status(status);
     err.code = upstream.code.or_else(|| Some("upstream_error".to_owned()));
     err

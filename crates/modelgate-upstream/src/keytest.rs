@@ -127,8 +127,8 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
         403 => (Verdict::Forbidden, "the key is valid but not allowed here (project, region or model access)".to_owned()),
         429 => (Verdict::RateLimited, "the key is rate limited or out of quota right now".to_owned()),
         404 if ep.direct => (Verdict::NotFound, "nothing answers at this URL: with `direct_endpoint: true` the base URL must be the full operation URL".to_owned()),
-        404 if ep.spec == modelgate_protocol::Spec::Anthropic => (Verdict::NotFound, format!("`{url}` does not exist: the base URL should be the host, e.g. https://api.anthropic.com")),
-        404 => (Verdict::NotFound, format!("`{url}` does not exist: the base URL may lack `/v1`")),
+        404 if ep.spec == modelgate_protocol::Spec::Anthropic => (Verdict::NotFound, format!("`{}` does not exist: the base URL should be the host, e.g. https://api.anthropic.com", crate::endpoint::redact_url(&url))),
+        404 => (Verdict::NotFound, format!("`{}` does not exist: the base URL may lack `/v1`", crate::endpoint::redact_url(&url))),
         _ => {
             let body = response.bytes().await.unwrap_or_default();
             (Verdict::Error, errors::status_error(ep, status, &body).message)

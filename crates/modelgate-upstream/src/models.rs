@@ -45,7 +45,9 @@ pub async fn fetch_models(
     for _ in 0..MAX_PAGES {
         let url = match (ep.spec, &after) {
             (Spec::Anthropic, None) => format!("{base}?limit=1000"),
-            (Spec::Anthropic, Some(id)) => format!("{base}?limit=1000&after_id={id}"),
+            (Spec::Anthropic, Some(id)) => {
+                format!("{base}?limit=1000&after_id={}", query_escape(id))
+            }
             _ => base.clone(),
         };
         let page = fetch_page(ep, cooldowns, &url).await?;
@@ -63,7 +65,15 @@ async fn fetch_page(
     cooldowns: &KeyCooldowns,
     url: &str,
 ) -> Result<Page, GatewayError> {
-    let upstream = send_to(ep, cooldowns, Method::GET, url, None).await?;
+    let upstream = send_to(
+        ep,
+        cooldowns,
+        Method::GET,
+        url,
+        None,
+        &http::HeaderMap::new(),
+    )
+    .await?;
     let status = upstream.response.status().as_u16();
     let read = tokio::time::timeout(ep.timeouts.idle.0, upstream.response.bytes());
     let body = match read.await {
@@ -85,4 +95,16 @@ async fn fetch_page(
             ),
         )
     })
+}
+
+/// Percent-encodes a query value.
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

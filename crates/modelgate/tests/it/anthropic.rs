@@ -248,3 +248,64 @@ async fn provider_is_accepted_for_spec() {
     assert_eq!(status, 200);
     assert_eq!(body["content"][0]["text"], "via provider");
 }
+
+#[tokio::test]
+async fn beta_flags_reach_an_anthropic_endpoint() {
+    let upstream =
+        FakeUpstream::start(|_: &Recorded| Reply::json(200, &anthropic::text_message("m", "ok")))
+            .await;
+    let gw = Gateway::start(&anthropic_endpoint("c", &upstream.url(""), "")).await;
+    let (status, _) = messages(
+        &gw,
+        &hello("c/m"),
+        Some(("anthropic-beta", "interleaved-thinking-2025-05-14")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        upstream.last().header("anthropic-beta"),
+        Some("interleaved-thinking-2025-05-14")
+    );
+}
+
+#[tokio::test]
+async fn anthropic_error_types_survive_and_keys_never_leak() {
+    let upstream = FakeUpstream::start(|req: &Recorded| {
+        if req.json()["stream"] == true {
+            let mut body = anthropic::message_start("m", 5);
+            body.push_str(&anthropic::event(json!({"type": "error", "error": {"type": "api_error", "message": "internal failure for key sk-ant-secret-key-0042"}})));
+            Reply::sse(body)
+        } else {
+            anthropic::error(402, "billing_error", "credit exhausted for sk-ant-secret-key-0042")
+        }
+    })
+    .await;
+    let gw = Gateway::start(&anthropic_endpoint(
+        "c",
+        &upstream.url(""),
+        "    api_key: sk-ant-secret-key-0042\n",
+    ))
+    .await;
+    let (status, body) = messages(&gw, &hello("c/m"), None).await;
+    assert_eq!(status, 402);
+    assert_eq!(
+        body["error"]["type"], "permission_error",
+        "billing errors keep their kind"
+    );
+    assert!(
+        !body.to_string().contains("sk-ant-secret-key-0042"),
+        "{body}"
+    );
+
+    // Translated mid-stream error: scrubbed as well.
+    let response = gw
+        .http
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .json(&json!({"model": "c/m", "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    assert!(text.contains("internal failure for key"), "{text}");
+    assert!(!text.contains("sk-ant-secret-key-0042"), "{text}");
+}

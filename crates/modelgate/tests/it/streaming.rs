@@ -168,3 +168,19 @@ async fn usage_is_recorded_even_when_the_client_did_not_ask_for_it() {
     let summary = gw.state.store.usage_summary().await.unwrap();
     assert_eq!((summary[0].input_tokens, summary[0].output_tokens), (10, 2));
 }
+
+#[tokio::test]
+async fn a_stream_missing_only_its_terminator_gets_one() {
+    let upstream = FakeUpstream::start(|_| {
+        let mut body = openai::chunk("m", json!({"content": "all here"}), None);
+        body.push_str(&openai::chunk("m", json!({}), Some("stop")));
+        Reply::sse(body)
+    })
+    .await;
+    let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "")])).await;
+    let response = open_stream(&gw, "local/m").await;
+    let all = rest(response, String::new()).await;
+    assert!(all.contains("all here"));
+    assert!(all.ends_with("data: [DONE]\n\n"), "{all}");
+    assert!(!all.contains("\"error\""), "{all}");
+}

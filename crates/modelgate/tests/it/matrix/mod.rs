@@ -20,6 +20,8 @@
 
 mod cases;
 mod client;
+mod client_anthropic;
+mod client_openai;
 mod upstream;
 
 use std::fmt;
