@@ -782,3 +782,522 @@ fn encoder_sanitizes_tool_ids_like_responses_do() {
     assert_eq!(id, sanitize_tool_id("functions.f:0").as_str());
     assert_ne!(id, "functions.f:0");
 }
+
+// ---------- review fixes ----------
+
+/// A canonical request from the fields that differ from the default.
+fn canonical_request(fields: Value) -> ChatRequest {
+    let mut v = serde_json::to_value(ChatRequest::default()).unwrap();
+    deep_merge(&mut v, fields);
+    serde_json::from_value(v).unwrap()
+}
+
+/// (max_tokens, budget_tokens) sent for a client's max_tokens and budget.
+fn sent_thinking(max_tokens: Option<u64>, budget: u64) -> (u64, u64) {
+    let req = canonical_request(json!({
+        "model": "m",
+        "max_tokens": max_tokens,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Q"}]}],
+        "reasoning": {"effort": null, "budget_tokens": budget, "disabled": false},
+    }));
+    let sent = request::encode_request(&req, &Target::new("c"), &mut ToolNames::default()).unwrap();
+    assert_eq!(sent["thinking"]["type"], "enabled", "{sent}");
+    (
+        sent["max_tokens"].as_u64().unwrap(),
+        sent["thinking"]["budget_tokens"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn thinking_budget_is_bounded_and_never_overflows() {
+    let max = u64::MAX;
+    let cap = request::MAX_RAISED_TOKENS;
+    assert_eq!(cap, 128_000);
+    let cases = [
+        // (client max_tokens, client budget) → (max_tokens, budget) sent
+        ((Some(4096), 2048), (4096, 2048)), // room already: untouched
+        ((Some(1000), 2048), (3048, 2048)), // raised by the budget
+        ((Some(5000), 500), (5000, 1024)),  // the budget is at least 1024
+        ((Some(0), 10), (1025, 1024)),      // max_tokens 0 still leaves room
+        ((None, 8192), (12288, 8192)),      // the default 4096 + the budget
+        ((Some(4096), max), (cap, cap - 1)), // a huge budget: capped, budget below it
+        ((Some(100_000), 100_000), (cap, 100_000)),
+        ((Some(200_000), 500_000), (200_000, 199_999)), // the client's own larger max_tokens
+        ((Some(max), max), (max, max - 1)),             // no overflow
+        ((Some(max), 2048), (max, 2048)),
+    ];
+    for ((max_tokens, budget), want) in cases {
+        let got = sent_thinking(max_tokens, budget);
+        assert_eq!(got, want, "max_tokens {max_tokens:?}, budget {budget}");
+        assert!(got.1 >= 1024 && got.1 < got.0, "{got:?}");
+    }
+}
+
+#[test]
+fn encode_request_needs_a_user_or_assistant_message() {
+    for body in [
+        r#"{"model":"m","messages":[{"role":"system","content":"only a system prompt"}]}"#,
+        r#"{"model":"m","messages":[{"role":"developer","content":"rules"},{"role":"user","content":""}]}"#,
+    ] {
+        let req = modelgate_protocol::spec::openai_chat::request::decode_request(body.as_bytes())
+            .unwrap();
+        let err = request::encode_request(&req, &Target::new("c"), &mut ToolNames::default())
+            .expect_err(body);
+        assert_eq!((err.kind, err.status), (ErrorKind::InvalidRequest, 400));
+        assert_eq!(
+            err.message,
+            "the conversation has no user or assistant message; Anthropic needs at least one"
+        );
+        assert_eq!(err.param.as_deref(), Some("messages"));
+    }
+}
+
+/// An Anthropic client's tool loop where the thinking it was shown came
+/// from an OpenAI-compatible endpoint, so it carries `"signature": ""`.
+const UNSIGNED_LOOP: &str = r#"{"model":"m","max_tokens":1000,
+    "thinking":{"type":"enabled","budget_tokens":2048},
+    "tools":[{"name":"f","input_schema":{"type":"object"}}],
+    "messages":[
+      {"role":"user","content":"Q"},
+      {"role":"assistant","content":[
+        {"type":"thinking","thinking":"I should call f.","signature":""},
+        {"type":"tool_use","id":"call_1","name":"f","input":{"a":1}}]},
+      {"role":"user","content":[{"type":"tool_result","tool_use_id":"call_1","content":"r"}]}]}"#;
+
+#[test]
+fn an_empty_signature_is_no_signature() {
+    use modelgate_protocol::ir::Content;
+    use modelgate_protocol::spec::openai_chat;
+    let req = request::decode_request(UNSIGNED_LOOP.as_bytes()).unwrap();
+    assert_eq!(
+        req.messages[1].content[0],
+        Content::Reasoning {
+            text: "I should call f.".into(),
+            signature: None,
+            signed_by: None
+        }
+    );
+    // Replayed to an OpenAI-compatible endpoint as reasoning_content (DeepSeek needs it).
+    let sent = openai_chat::request::encode_request(
+        &req,
+        &Target::new("deepseek-reasoner"),
+        &mut ToolNames::default(),
+    )
+    .unwrap();
+    let assistant = &sent["messages"][1];
+    assert_eq!(assistant["role"], "assistant", "{sent}");
+    assert_eq!(assistant["reasoning_content"], "I should call f.", "{sent}");
+    assert!(assistant.get("reasoning_details").is_none(), "{sent}");
+    // Never sent to Anthropic as thinking (and then thinking is off for the turn).
+    let sent = request::encode_request(&req, &Target::new("c"), &mut ToolNames::default()).unwrap();
+    assert_eq!(
+        sent["messages"][1]["content"],
+        json!([{"type": "tool_use", "id": "call_1", "name": "f", "input": {"a": 1}}]),
+        "{sent}"
+    );
+    assert!(sent.get("thinking").is_none(), "{sent}");
+
+    // A response's thinking with an empty signature is unsigned too …
+    let reply = br#"{"type":"message","id":"msg_1","model":"c","stop_reason":"end_turn",
+        "content":[{"type":"thinking","thinking":"t","signature":""},
+                   {"type":"thinking","thinking":"u","signature":"sig"}]}"#;
+    let resp = response::decode_response(reply, &ctx()).unwrap();
+    assert_eq!(
+        resp.content,
+        [
+            Content::Reasoning {
+                text: "t".into(),
+                signature: None,
+                signed_by: None
+            },
+            Content::Reasoning {
+                text: "u".into(),
+                signature: Some("sig".into()),
+                signed_by: Some("anthropic".into())
+            }
+        ]
+    );
+    // … and gives an OpenAI client no reasoning detail to send back.
+    let shown = openai_chat::response::encode_response(&resp, &ctx());
+    assert_eq!(
+        shown["choices"][0]["message"]["reasoning_details"],
+        json!([{"type": "reasoning.text", "text": "u", "signature": "sig", "format": "anthropic-claude-v1"}])
+    );
+    // … and in a stream no signature delta.
+    let stream = concat!(
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,",
+        "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,",
+        "\"delta\":{\"type\":\"signature_delta\",\"signature\":\"\"}}\n\n",
+    );
+    let events = decode_stream(stream.as_bytes(), 64, &ctx());
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            StreamEvent::Delta {
+                delta: Delta::Signature(_),
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn huge_anthropic_usage_saturates_in_openai_answers() {
+    use modelgate_protocol::spec::openai_chat;
+    let max = u64::MAX;
+    let reply = json!({"type": "message", "id": "msg_1", "model": "c", "stop_reason": "end_turn",
+        "content": [{"type": "text", "text": "hi"}],
+        "usage": {"input_tokens": max, "output_tokens": max,
+                  "cache_creation_input_tokens": max, "cache_read_input_tokens": max}});
+    let resp = response::decode_response(reply.to_string().as_bytes(), &ctx()).unwrap();
+    assert_eq!(resp.usage.prompt_total(), max);
+    let usage = &openai_chat::response::encode_response(&resp, &ctx())["usage"];
+    assert_eq!(usage["prompt_tokens"], json!(max));
+    assert_eq!(usage["total_tokens"], json!(max));
+    assert_eq!(usage["prompt_tokens_details"]["cached_tokens"], json!(max));
+    // Back to Anthropic unchanged.
+    assert_eq!(
+        response::encode_response(&resp, &ctx())["usage"],
+        reply["usage"]
+    );
+    // Through a stream, to an OpenAI client that asked for usage.
+    let stream = format!(
+        "event: message_start\ndata: {}\n\nevent: message_delta\ndata: {}\n\nevent: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n",
+        json!({"type": "message_start", "message": {"id": "msg_1", "model": "c",
+            "usage": {"input_tokens": max, "cache_read_input_tokens": max, "cache_creation_input_tokens": max, "output_tokens": 1}}}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": max}}),
+    );
+    let events = decode_stream(stream.as_bytes(), 7, &ctx());
+    let ctx = Context {
+        include_usage: true,
+        ..ctx()
+    };
+    let mut encoder = openai_chat::stream_codec::StreamEncoder::new(&ctx);
+    let mut out = Vec::new();
+    for e in &events {
+        encoder.encode(e, &mut out);
+    }
+    let text = String::from_utf8(out).unwrap();
+    let usage_chunk: Value = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .find(|c| c["usage"].is_object())
+        .unwrap();
+    assert_eq!(usage_chunk["usage"]["prompt_tokens"], json!(max));
+    assert_eq!(usage_chunk["usage"]["total_tokens"], json!(max));
+}
+
+#[test]
+fn usage_of_a_messages_body() {
+    let body = br#"{"id":"msg_1","type":"message","role":"assistant","model":"c",
+        "content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn",
+        "usage":{"input_tokens":12,"output_tokens":34,"cache_creation_input_tokens":5,
+                 "cache_read_input_tokens":6,"server_tool_use":{"web_search_requests":1},
+                 "service_tier":"standard"}}"#;
+    assert_eq!(
+        tap::usage_of_body(body),
+        Some(Usage {
+            input: 12,
+            cache_read: 6,
+            cache_write: 5,
+            output: 34,
+            reasoning: 0
+        })
+    );
+    // Missing and null counts are zero.
+    let u = tap::usage_of_body(br#"{"usage":{"input_tokens":3,"cache_read_input_tokens":null}}"#);
+    assert_eq!(
+        u.map(|u| (u.input, u.cache_read, u.output)),
+        Some((3, 0, 0))
+    );
+    let max = u64::MAX;
+    let huge = format!(r#"{{"usage":{{"input_tokens":{max},"output_tokens":{max}}}}}"#);
+    assert_eq!(
+        tap::usage_of_body(huge.as_bytes()).map(|u| u.input),
+        Some(max)
+    );
+    for body in [
+        &br#"{"type":"message","content":[]}"#[..],
+        br#"{"usage":null}"#,
+        br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+        b"<html>",
+    ] {
+        assert_eq!(tap::usage_of_body(body), None);
+    }
+}
+
+// ---------- interleaved blocks (M4) ----------
+
+/// An OpenAI stream's bytes decoded by the OpenAI decoder.
+fn decode_openai(bytes: &[u8]) -> Vec<StreamEvent> {
+    let mut decoder =
+        modelgate_protocol::spec::openai_chat::stream_codec::StreamDecoder::new(&ctx());
+    let mut out = Vec::new();
+    for event in sse_events(bytes, 13) {
+        decoder.feed(&event, &mut out);
+    }
+    decoder.finish(&mut out);
+    out
+}
+
+/// Checks that `events` form a valid Anthropic stream (every delta
+/// between its block's start and stop, one block open at a time, no block
+/// started twice, dense indices, message_start first, message_delta and
+/// message_stop (or an error) last) and returns each block's type and
+/// concatenated delta text, by index.
+fn check_anthropic_stream(events: &[(String, Value)]) -> Vec<(String, String)> {
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    let mut open: Option<usize> = None;
+    assert_eq!(events[0].0, "message_start", "{events:?}");
+    for (i, (name, data)) in events.iter().enumerate().skip(1) {
+        let index = data["index"].as_u64().map(|n| n as usize);
+        match name.as_str() {
+            "content_block_start" => {
+                assert_eq!(
+                    open, None,
+                    "event {i}: a block starts while another is open"
+                );
+                assert_eq!(index, Some(blocks.len()), "event {i}: indices are dense");
+                let kind = data["content_block"]["type"].as_str().unwrap().to_owned();
+                blocks.push((kind, String::new()));
+                open = index;
+            }
+            "content_block_delta" => {
+                assert_eq!(
+                    index, open,
+                    "event {i}: a delta for a block that is not open"
+                );
+                let d = &data["delta"];
+                let piece = ["text", "partial_json", "thinking", "signature"]
+                    .iter()
+                    .find_map(|k| d[*k].as_str())
+                    .unwrap();
+                blocks[index.unwrap()].1.push_str(piece);
+            }
+            "content_block_stop" => {
+                assert_eq!(
+                    index, open,
+                    "event {i}: a stop for a block that is not open"
+                );
+                open = None;
+            }
+            "message_delta" => assert_eq!(open, None, "event {i}: message_delta with a block open"),
+            "message_stop" => assert_eq!(i, events.len() - 1, "message_stop is last"),
+            "error" => assert_eq!(i, events.len() - 1, "an error is last"),
+            "ping" => {}
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    blocks
+}
+
+/// Each tool call's (id, arguments) as the decoder gave them.
+fn decoded_tool_args(events: &[StreamEvent]) -> Vec<(String, String)> {
+    let mut calls: Vec<(usize, String, String)> = Vec::new();
+    for e in events {
+        match e {
+            StreamEvent::BlockStart {
+                index,
+                block: BlockStart::ToolCall { id, .. },
+            } => calls.push((*index, id.clone(), String::new())),
+            StreamEvent::Delta {
+                index,
+                delta: Delta::ToolArgs(a),
+            } => {
+                if let Some(call) = calls.iter_mut().find(|c| c.0 == *index) {
+                    call.2.push_str(a);
+                }
+            }
+            _ => {}
+        }
+    }
+    calls.into_iter().map(|(_, id, args)| (id, args)).collect()
+}
+
+const INTERLEAVED: &str = concat!(
+    "data: {\"id\":\"c1\",\"model\":\"gpt\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[",
+    "{\"index\":0,\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"c1\",\"model\":\"gpt\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[",
+    "{\"index\":1,\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"arguments\":\"\"}}]},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"c1\",\"model\":\"gpt\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\"}}]},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"c1\",\"model\":\"gpt\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\"{\\\"tz\\\":\"}}]},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"c1\",\"model\":\"gpt\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"c1\",\"model\":\"gpt\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\"\\\"CET\\\"}\"}}]},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"c1\",\"model\":\"gpt\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+    "data: [DONE]\n\n",
+);
+
+#[test]
+fn interleaved_tool_calls_become_a_valid_anthropic_stream() {
+    let events = decode_openai(INTERLEAVED.as_bytes());
+    let out = sse_json(&encode_stream(&events, &ctx()));
+    let summary: Vec<String> = out
+        .iter()
+        .map(|(name, data)| match name.as_str() {
+            "content_block_start" => format!(
+                "start {} {}",
+                data["index"],
+                data["content_block"]["id"].as_str().unwrap_or("")
+            ),
+            "content_block_delta" => format!(
+                "delta {} {}",
+                data["index"],
+                data["delta"]["partial_json"].as_str().unwrap_or("")
+            ),
+            "content_block_stop" => format!("stop {}", data["index"]),
+            "message_delta" => format!("message_delta {}", data["delta"]["stop_reason"]),
+            other => other.to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "message_start",
+            "start 0 call_a",
+            r#"delta 0 {"city":"#,
+            r#"delta 0 "Paris"}"#,
+            "stop 0",
+            "start 1 call_b",
+            r#"delta 1 {"tz":"#,
+            r#"delta 1 "CET"}"#,
+            "stop 1",
+            r#"message_delta "tool_use""#,
+            "message_stop",
+        ]
+    );
+    let blocks = check_anthropic_stream(&out);
+    let args: Vec<Value> = blocks
+        .iter()
+        .map(|(_, a)| serde_json::from_str(a).unwrap())
+        .collect();
+    assert_eq!(args, [json!({"city": "Paris"}), json!({"tz": "CET"})]);
+}
+
+#[test]
+fn waiting_blocks_keep_their_deltas_in_order() {
+    let tool = |index, id: &str| StreamEvent::BlockStart {
+        index,
+        block: BlockStart::ToolCall {
+            id: id.into(),
+            name: "f".into(),
+        },
+    };
+    let args = |index, a: &str| StreamEvent::Delta {
+        index,
+        delta: Delta::ToolArgs(a.into()),
+    };
+    // Three calls interleaved; the second stops before the first, the
+    // third is still open when the first stops; text arrives for a block
+    // never started while the first is open.
+    let events = [
+        tool(0, "a"),
+        tool(1, "b"),
+        args(1, "{\"b\":"),
+        args(0, "{\"a\":"),
+        tool(2, "c"),
+        args(2, "{\"c\":"),
+        args(1, "2}"),
+        StreamEvent::BlockStop { index: 1 },
+        StreamEvent::Delta {
+            index: 7,
+            delta: Delta::Text("note".into()),
+        },
+        args(0, "1}"),
+        StreamEvent::BlockStop { index: 0 },
+        args(2, "3}"),
+        StreamEvent::KeepAlive,
+        StreamEvent::BlockStop { index: 7 },
+        StreamEvent::MessageStop,
+    ];
+    let out = sse_json(&encode_stream(&events, &ctx()));
+    let blocks = check_anthropic_stream(&out);
+    assert_eq!(
+        blocks,
+        [
+            ("tool_use".to_owned(), "{\"a\":1}".to_owned()),
+            ("tool_use".to_owned(), "{\"b\":2}".to_owned()),
+            ("tool_use".to_owned(), "{\"c\":3}".to_owned()),
+            ("text".to_owned(), "note".to_owned()),
+        ]
+    );
+    // The first call streams live; when it stops, the second (stopped
+    // already) is written whole and the third left open, so its last piece
+    // streams live too; the text waits for the end.
+    let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "message_start",
+            "content_block_start", // a
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "content_block_start", // b, from the buffer
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "content_block_start", // c: its buffered piece, then live
+            "content_block_delta",
+            "content_block_delta",
+            "ping",
+            "content_block_stop",
+            "content_block_start", // the text
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop",
+        ]
+    );
+    assert_eq!(out[17].1["delta"]["stop_reason"], "tool_use");
+
+    // An error delivers what waits before it.
+    let events = [
+        tool(0, "a"),
+        tool(1, "b"),
+        args(1, "{}"),
+        StreamEvent::Error(GatewayError::new(ErrorKind::Upstream, "cut")),
+    ];
+    let out = sse_json(&encode_stream(&events, &ctx()));
+    let blocks = check_anthropic_stream(&out);
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[1].1, "{}");
+    assert_eq!(out.last().unwrap().0, "error");
+}
+
+/// Every OpenAI stream fixture, translated for an Anthropic client, is a
+/// valid Anthropic stream that loses no tool argument.
+#[test]
+fn openai_fixtures_make_valid_anthropic_streams() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai_chat/stream_decode");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    for case in cases {
+        let bytes = fs::read(case.join("stream.sse")).unwrap();
+        let events = decode_openai(&bytes);
+        let out = sse_json(&encode_stream(&events, &ctx()));
+        let blocks = check_anthropic_stream(&out);
+        let sent: Vec<(String, String)> = out
+            .iter()
+            .filter(|(n, d)| n == "content_block_start" && d["content_block"]["type"] == "tool_use")
+            .map(|(_, d)| {
+                let i = d["index"].as_u64().unwrap() as usize;
+                (
+                    d["content_block"]["id"].as_str().unwrap().to_owned(),
+                    blocks[i].1.clone(),
+                )
+            })
+            .collect();
+        let decoded: Vec<(String, String)> = decoded_tool_args(&events)
+            .into_iter()
+            .map(|(id, args)| (sanitize_tool_id(&id), args))
+            .collect();
+        assert_eq!(sent, decoded, "{}", case.display());
+    }
+}

@@ -867,3 +867,135 @@ fn decoded_streams_survive_encoding_and_decoding_again() {
     }
     assert!(checked >= 6, "{checked}");
 }
+
+// ------------------------------------------------------ review fixes (L3, M1)
+
+/// A canonical request from the fields that differ from the default.
+fn canonical_request(fields: Value) -> ChatRequest {
+    let mut v = serde_json::to_value(ChatRequest::default()).expect("json");
+    for (k, f) in fields.as_object().expect("an object") {
+        v[k.as_str()] = f.clone();
+    }
+    serde_json::from_value(v).expect("canonical")
+}
+
+#[test]
+fn encode_request_drops_assistant_turns_left_empty_and_merges_the_run() {
+    let req = canonical_request(json!({
+        "model": "m",
+        "system": [{"type": "text", "text": "Only a system prompt here."}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "First"}]},
+            {"role": "assistant", "content": [
+                {"type": "reasoning", "text": "signed", "signature": "s", "signed_by": "anthropic"},
+                {"type": "redacted_reasoning", "data": "xyz", "signed_by": "anthropic"}]},
+            {"role": "user", "content": [{"type": "text", "text": "Second"},
+                {"type": "image", "source": {"kind": "url", "url": "https://x/cat.png"}}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "Answer"}]},
+            {"role": "assistant", "content": [{"type": "reasoning", "text": "", "signature": "s", "signed_by": "anthropic"}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_call", "id": "c1", "name": "f", "arguments": "{}"}]},
+            {"role": "tool", "content": [{"type": "tool_result", "id": "c1", "content": [{"type": "text", "text": "r"}]}]}
+        ],
+    }));
+    let body =
+        encode_request(&req, &Target::new("up"), &mut ToolNames::default()).expect("encodes");
+    assert_eq!(
+        body["messages"],
+        json!([
+            {"role": "system", "content": "Only a system prompt here."},
+            {"role": "user", "content": [
+                {"type": "text", "text": "First"},
+                {"type": "text", "text": "Second"},
+                {"type": "image_url", "image_url": {"url": "https://x/cat.png"}}]},
+            {"role": "assistant", "content": "Answer", "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "r"}
+        ]),
+        "{body}"
+    );
+    assert!(
+        !body.to_string().contains(r#""content":"""#),
+        "no empty assistant message: {body}"
+    );
+
+    // Unsigned reasoning alone is still worth sending (DeepSeek tool loops).
+    let req = canonical_request(json!({
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Q"}]},
+            {"role": "assistant", "content": [{"type": "reasoning", "text": "thinking aloud"}]},
+            {"role": "user", "content": [{"type": "text", "text": "Go on"}]}
+        ],
+    }));
+    let body =
+        encode_request(&req, &Target::new("up"), &mut ToolNames::default()).expect("encodes");
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "assistant", "content": "", "reasoning_content": "thinking aloud"})
+    );
+    // … unless reasoning is disabled for the target: then nothing is left.
+    let target = Target {
+        reasoning_format: ReasoningFormat::Disabled,
+        ..Target::new("up")
+    };
+    let body = encode_request(&req, &target, &mut ToolNames::default()).expect("encodes");
+    assert_eq!(
+        body["messages"],
+        json!([{"role": "user", "content": [
+            {"type": "text", "text": "Q"}, {"type": "text", "text": "Go on"}]}])
+    );
+}
+
+#[test]
+fn huge_usage_saturates_instead_of_overflowing() {
+    let max = u64::MAX;
+    let body = json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": max, "completion_tokens": max, "total_tokens": max,
+            "prompt_tokens_details": {"cached_tokens": max, "cache_write_tokens": max},
+            "completion_tokens_details": {"reasoning_tokens": max}}
+    });
+    let ctx = context(Path::new("/nonexistent"));
+    let resp = decode_response(body.to_string().as_bytes(), &ctx).expect("decodes");
+    assert_eq!(
+        resp.usage,
+        Usage {
+            input: 0,
+            cache_read: max,
+            cache_write: max,
+            output: max,
+            reasoning: max
+        }
+    );
+    let usage = &encode_response(&resp, &ctx)["usage"];
+    assert_eq!(
+        (
+            &usage["prompt_tokens"],
+            &usage["completion_tokens"],
+            &usage["total_tokens"]
+        ),
+        (&json!(max), &json!(max), &json!(max))
+    );
+    // The same numbers through a stream's usage chunk.
+    let all_max = Usage {
+        input: max,
+        cache_read: max,
+        cache_write: max,
+        output: max,
+        reasoning: max,
+    };
+    let events = [
+        start("s"),
+        StreamEvent::Usage(all_max),
+        StreamEvent::MessageStop,
+    ];
+    let chunks = sse_values(&encode_stream(&events, true));
+    let usage = chunks
+        .iter()
+        .find_map(|c| c.get("usage").filter(|u| u.is_object()))
+        .expect("a usage chunk");
+    assert_eq!(usage["prompt_tokens"], json!(max));
+    assert_eq!(usage["total_tokens"], json!(max));
+}

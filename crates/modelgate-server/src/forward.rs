@@ -19,7 +19,6 @@ use modelgate_protocol::spec::anthropic::tap::MessagesStreamTap;
 use modelgate_protocol::spec::openai_chat::stream::{ChatStreamTap, StreamSummary};
 use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
 use modelgate_upstream::{Endpoint, errors};
-use serde::Deserialize;
 
 use crate::pipeline::RequestLog;
 use crate::respond::stream_error;
@@ -318,42 +317,10 @@ pub fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-#[derive(Deserialize)]
-struct AnthropicBody {
-    usage: Option<AnthropicUsage>,
-}
-
-#[derive(Deserialize)]
-struct AnthropicUsage {
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    #[serde(default)]
-    cache_creation_input_tokens: u64,
-    #[serde(default)]
-    cache_read_input_tokens: u64,
-}
-
 /// Usage read from a non-streamed passthrough body.
 pub fn usage_of_body(format: Format, body: &[u8]) -> Option<Usage> {
     match format {
-        Format::OpenAiChat => {
-            serde_json::from_slice::<modelgate_protocol::spec::openai_chat::wire::ResponseTap>(body)
-                .ok()?
-                .usage
-                .as_ref()
-                .map(Usage::from)
-        }
-        Format::Anthropic => {
-            let u = serde_json::from_slice::<AnthropicBody>(body).ok()?.usage?;
-            Some(Usage {
-                input: u.input_tokens,
-                cache_read: u.cache_read_input_tokens,
-                cache_write: u.cache_creation_input_tokens,
-                output: u.output_tokens,
-                reasoning: 0,
-            })
-        }
+        Format::OpenAiChat => modelgate_protocol::spec::openai_chat::stream::usage_of_body(body),
+        Format::Anthropic => modelgate_protocol::spec::anthropic::tap::usage_of_body(body),
     }
 }

@@ -257,4 +257,12 @@ pub(crate) async fn usage_summary(store: &dyn Store) {
     assert_eq!(rows[1], row("b", "m1", 2, 100, 17, 10));
     // An absurd count saturates instead of breaking the summary for good.
     assert_eq!(rows[0], row("a", "m2", 2, i64::MAX as u64, 1, 3));
+
+    // A batch larger than one INSERT statement holds (100 rows) is written whole.
+    let big: Vec<UsageRecord> = (0..250)
+        .map(|_| usage("c", "m3", Some(2), Some(1)))
+        .collect();
+    store.record_usage(&big).await.expect("big batch");
+    let rows = store.usage_summary().await.expect("summary");
+    assert_eq!(rows.last(), Some(&row("c", "m3", 250, 500, 250, 0)));
 }

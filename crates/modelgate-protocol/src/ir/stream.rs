@@ -8,7 +8,11 @@ use super::usage::Usage;
 /// One step of a streamed response.
 ///
 /// Blocks are numbered in one index space for all block kinds (Anthropic's
-/// `index`); an OpenAI encoder keeps its own numbering of tool calls.
+/// `index`); an OpenAI encoder keeps its own numbering of tool calls. A
+/// block's deltas come between its `BlockStart` and its `BlockStop`, but
+/// several blocks may be open at once (an OpenAI stream interleaves the
+/// arguments of parallel tool calls): an encoder whose format allows one
+/// open block at a time serializes them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     /// The response begins. `usage` carries input tokens when known this early.

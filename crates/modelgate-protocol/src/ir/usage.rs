@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// * `output` — generated tokens, reasoning included;
 /// * `reasoning` — the part of `output` spent on reasoning.
 ///
-/// So the whole prompt is `input + cache_read + cache_write`.
+/// So the whole prompt is `input + cache_read + cache_write`. The counts
+/// come from upstreams: sums of them saturate at `u64::MAX` rather than
+/// overflow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub input: u64,
@@ -21,8 +23,15 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// Every prompt token, cached or not.
+    /// Every prompt token, cached or not (saturating).
     pub fn prompt_total(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write
+        self.input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write)
+    }
+
+    /// Every token of the call, prompt and output (saturating).
+    pub fn total(&self) -> u64 {
+        self.prompt_total().saturating_add(self.output)
     }
 }

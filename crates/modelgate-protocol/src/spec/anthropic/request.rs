@@ -17,6 +17,11 @@
 //!   block types have no canonical form: 400 "cannot be translated".
 //! * Assistant blocks: text, `tool_use` (input → compact JSON arguments),
 //!   `thinking` / `redacted_thinking` (signed by [`SIGNED_BY_ANTHROPIC`]).
+//!   A `thinking` block is signed only when its `signature` is non-empty:
+//!   `"signature": ""` (what a client got for reasoning an OpenAI-compatible
+//!   endpoint produced) is unsigned reasoning, replayed to such endpoints
+//!   and never sent to Anthropic. A thinking block with neither text nor
+//!   signature is dropped.
 //! * Empty text blocks and empty messages are dropped; consecutive messages
 //!   of the same role are merged.
 //! * `tools`: custom tools only (no `type`, or `type: "custom"`); a server
@@ -34,7 +39,7 @@
 
 use serde_json::{Map, Value};
 
-pub use super::request_encode::encode_request;
+pub use super::request_encode::{MAX_RAISED_TOKENS, encode_request};
 use crate::ir::{
     ChatRequest, Content, GatewayError, ImageSource, Message, Reasoning, ResponseFormat, Role,
     SIGNED_BY_ANTHROPIC, Tool, ToolChoice,
@@ -306,17 +311,23 @@ fn assistant_block(
             )?,
             arguments: super::wire::arguments_text(take(&mut block, "input").as_ref()),
         }),
-        "thinking" => Some(Content::Reasoning {
-            text: match take(&mut block, "thinking") {
+        "thinking" => {
+            let text = match take(&mut block, "thinking") {
                 Some(v) => string(v, &format!("{path}.thinking"))?,
                 None => String::new(),
-            },
-            signature: match take(&mut block, "signature") {
+            };
+            let signature = match take(&mut block, "signature") {
                 Some(v) => Some(string(v, &format!("{path}.signature"))?).filter(|s| !s.is_empty()),
                 None => None,
-            },
-            signed_by: signed_by(),
-        }),
+            };
+            // An empty signature is no signature: the block is unsigned reasoning.
+            let signed_by = signature.as_ref().and_then(|_| signed_by());
+            (!text.is_empty() || signature.is_some()).then_some(Content::Reasoning {
+                text,
+                signature,
+                signed_by,
+            })
+        }
         "redacted_thinking" => Some(Content::RedactedReasoning {
             data: string(
                 required_at(&mut block, "data", path)?,

@@ -26,11 +26,17 @@
 //!   `strict` is not sent (a beta feature on Anthropic). `tool_choice` and
 //!   `disable_parallel_tool_use` are only sent with tools; the latter goes
 //!   on the given choice or on `auto`, never on `none`.
+//! * A request left with no message (only system prompts, or only empty
+//!   turns) is a 400: Anthropic needs at least one user or assistant message.
 //! * Thinking: a budget ([`Reasoning::budget`], at least 1024) becomes
 //!   `thinking: enabled`, and `max_tokens` is raised to `budget + max_tokens`
-//!   when it is not above the budget. Anthropic rejects with thinking: a
-//!   forced tool choice (downgraded to `auto`), `temperature` / `top_k`
-//!   (dropped) and `top_p` below 0.95 (dropped). Anthropic also rejects
+//!   when it is not above the budget — saturating, and capped at
+//!   [`MAX_RAISED_TOKENS`] (or the client's own `max_tokens` when larger);
+//!   the budget is then lowered to `max_tokens - 1` if needed (Anthropic
+//!   wants it below `max_tokens`), never below 1024. Anthropic rejects
+//!   with thinking: a forced tool choice (downgraded to `auto`),
+//!   `temperature` / `top_k` (dropped) and `top_p` below 0.95 (dropped).
+//!   Anthropic also rejects
 //!   thinking when the last assistant turn has a `tool_use` but does not
 //!   start with a thinking block (history from a client that could not keep
 //!   signatures): then thinking is not enabled for this request.
@@ -51,6 +57,10 @@ use crate::translate::{Target, ToolNames, sanitize_tool_id};
 
 /// Anthropic's smallest thinking budget.
 const MIN_BUDGET: u64 = 1024;
+/// The most `max_tokens` is raised to, to make room for a thinking budget:
+/// a client's huge budget must not become an absurd (or overflowing)
+/// `max_tokens`. A client's own larger `max_tokens` is kept as it is.
+pub const MAX_RAISED_TOKENS: u64 = 128_000;
 /// The longest tool name Anthropic accepts.
 const MAX_TOOL_NAME: usize = 128;
 
@@ -67,6 +77,12 @@ pub fn encode_request(
         body.insert("system".into(), system);
     }
     let messages = encode_messages(&req.messages, names)?;
+    if messages.is_empty() {
+        return Err(GatewayError::invalid_request(
+            "the conversation has no user or assistant message; Anthropic needs at least one",
+        )
+        .with_param("messages"));
+    }
     let budget = req
         .reasoning
         .as_ref()
@@ -85,10 +101,9 @@ pub fn encode_request(
     if !req.tools.is_empty() {
         encode_tools(req, budget.is_some(), names, &mut body);
     }
-    if let Some(budget) = budget {
-        if max_tokens <= budget {
-            max_tokens += budget;
-        }
+    if let Some(asked) = budget {
+        let (raised, budget) = thinking_room(max_tokens, asked);
+        max_tokens = raised;
         body.insert(
             "thinking".into(),
             json!({"type": "enabled", "budget_tokens": budget}),
@@ -120,6 +135,24 @@ pub fn encode_request(
         body.insert("stream".into(), true.into());
     }
     Ok(Value::Object(body))
+}
+
+/// `max_tokens` and the thinking budget to send for a client's `max_tokens`
+/// and a budget of at least [`MIN_BUDGET`]: `max_tokens` raised above the
+/// budget when it is not (by the budget, saturating, at most
+/// [`MAX_RAISED_TOKENS`] unless the client asked for more), then the budget
+/// lowered below `max_tokens` when the cap left no room. The budget stays
+/// at least [`MIN_BUDGET`] and below `max_tokens`.
+fn thinking_room(max_tokens: u64, budget: u64) -> (u64, u64) {
+    let mut max_tokens = max_tokens;
+    if max_tokens <= budget {
+        let cap = MAX_RAISED_TOKENS.max(max_tokens);
+        max_tokens = budget
+            .saturating_add(max_tokens)
+            .min(cap)
+            .max(MIN_BUDGET + 1);
+    }
+    (max_tokens, budget.min(max_tokens.saturating_sub(1)))
 }
 
 fn encode_system(system: &[Content]) -> Option<Value> {

@@ -4,7 +4,8 @@
 //!
 //! * Decoding keeps text, `tool_use` (arguments = compact JSON of `input`,
 //!   the name mapped back with `ctx.tool_names`), `thinking` (signed by
-//!   [`SIGNED_BY_ANTHROPIC`]) and `redacted_thinking`; server-tool and
+//!   [`SIGNED_BY_ANTHROPIC`] when its signature is non-empty, else
+//!   unsigned) and `redacted_thinking`; server-tool and
 //!   unknown blocks are skipped. A body that is not a message is a 502
 //!   saying so; an error envelope (`"type":"error"`) becomes that error.
 //! * Encoding: the id gets a `msg_` prefix when it lacks one, the model is
@@ -91,7 +92,7 @@ pub fn decode_response(body: &[u8], ctx: &Context) -> Result<ChatResponse, Gatew
 }
 
 fn block_content(block: WireBlock, ctx: &Context) -> Option<Content> {
-    let signed_by = Some(SIGNED_BY_ANTHROPIC.to_owned());
+    let signed_by = || Some(SIGNED_BY_ANTHROPIC.to_owned());
     Some(match block {
         WireBlock::Text { text } => Content::text(text),
         WireBlock::ToolUse { id, name, input } => Content::ToolCall {
@@ -102,12 +103,19 @@ fn block_content(block: WireBlock, ctx: &Context) -> Option<Content> {
         WireBlock::Thinking {
             thinking,
             signature,
-        } => Content::Reasoning {
-            text: thinking,
-            signature: signature.filter(|s| !s.is_empty()),
-            signed_by,
+        } => {
+            // An empty signature is no signature.
+            let signature = signature.filter(|s| !s.is_empty());
+            Content::Reasoning {
+                text: thinking,
+                signed_by: signature.as_ref().and_then(|_| signed_by()),
+                signature,
+            }
+        }
+        WireBlock::RedactedThinking { data } => Content::RedactedReasoning {
+            data,
+            signed_by: signed_by(),
         },
-        WireBlock::RedactedThinking { data } => Content::RedactedReasoning { data, signed_by },
         WireBlock::Other => return None,
     })
 }

@@ -1,23 +1,34 @@
 //! [`StreamEvent`]s → SSE for an Anthropic client ([`StreamEncoder`]).
 //!
 //! * Each event is written as `event: NAME\ndata: JSON\n\n`.
-//! * Blocks are renumbered densely in the order they start, and at most one
-//!   is open at a time, as Anthropic does: a block that starts closes the one
-//!   still open. A late delta for a closed block is still sent (SDKs
-//!   accumulate by index). A delta for a block never started starts a text
-//!   (text delta) or thinking (reasoning, signature) block; tool arguments
-//!   for an unknown tool call are dropped.
+//! * The output is a valid Anthropic stream whatever the order of the
+//!   source's events: at most one block is open at a time, each block is
+//!   written contiguously (`content_block_start`, all its deltas,
+//!   `content_block_stop`), and blocks are numbered densely in the order
+//!   they are written. A source may keep several blocks open at once (an
+//!   OpenAI stream interleaves the argument pieces of parallel tool calls):
+//!   a block that starts while another is open waits, its deltas buffered
+//!   in order, until the open block stops; then the waiting blocks are
+//!   written in the order they started (each closed at once if the source
+//!   already stopped it, else left open and streamed live). `MessageStop`
+//!   writes every block still waiting; so does `Error` before its event.
+//!   Nothing the source sent for a block between its start and its stop is
+//!   lost; a delta for a block already stopped and written has no valid
+//!   place and is dropped (the decoders of this crate send none).
+//! * A delta for a block never started starts a text (text delta) or
+//!   thinking (reasoning, signature) block; tool arguments for an unknown
+//!   tool call are dropped.
 //! * Tool-call ids are kept when Anthropic-valid, else sanitized, as in
 //!   non-streamed responses.
 //! * A `message_start` is written before the first other event when the
 //!   source sent none (id `msg_modelgate`).
-//! * `Stop` and `Usage` are remembered; `MessageStop` closes the open block,
-//!   then writes `message_delta` (stop reason — `tool_use` when no `Stop`
-//!   came but a tool was called, else `end_turn` — and the last usage) and
-//!   `message_stop`. `Error` writes `event: error`. Nothing is written after
-//!   either.
+//! * `Stop` and `Usage` are remembered; `MessageStop` closes the open block
+//!   (and writes the waiting ones), then writes `message_delta` (stop
+//!   reason — `tool_use` when no `Stop` came but a tool was called, else
+//!   `end_turn` — and the last usage) and `message_stop`. `Error` writes
+//!   `event: error`. Nothing is written after either.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde::Serialize;
 use serde_json::json;
@@ -56,16 +67,30 @@ struct IndexOut {
     index: usize,
 }
 
+/// A block the source started while another was open: written later.
+#[derive(Debug)]
+struct Waiting {
+    /// The source's block index.
+    source: usize,
+    block: BlockStart,
+    deltas: Vec<Delta>,
+    /// The source already stopped it.
+    stopped: bool,
+}
+
 /// Writes [`StreamEvent`]s as an Anthropic Messages stream.
 #[derive(Debug)]
 pub struct StreamEncoder {
     client_model: String,
     started: bool,
     ended: bool,
-    /// Source block index → client block index.
+    /// Source block index → client block index, for blocks written.
     indices: HashMap<usize, usize>,
-    /// The block still open: (source index, client index).
+    /// The block open in the output: (source index, client index).
     open: Option<(usize, usize)>,
+    /// Blocks started by the source but not written yet, in order of start;
+    /// empty whenever no block is open.
+    waiting: VecDeque<Waiting>,
     called_tool: bool,
     start_usage: Option<Usage>,
     usage: Option<Usage>,
@@ -80,6 +105,7 @@ impl StreamEncoder {
             ended: false,
             indices: HashMap::new(),
             open: None,
+            waiting: VecDeque::new(),
             called_tool: false,
             start_usage: None,
             usage: None,
@@ -99,6 +125,10 @@ impl StreamEncoder {
                 }
             }
             StreamEvent::Error(err) => {
+                if !self.waiting.is_empty() {
+                    // What was received is delivered before the error.
+                    self.flush_all(out);
+                }
                 self.ended = true;
                 out.extend_from_slice(&encode_error_event(err));
             }
@@ -114,39 +144,9 @@ impl StreamEncoder {
 
     fn encode_started(&mut self, event: &StreamEvent, out: &mut Vec<u8>) {
         match event {
-            StreamEvent::BlockStart { index, block } => {
-                self.block_start(*index, block, out);
-            }
-            StreamEvent::Delta { index, delta } => {
-                let client = match self.indices.get(index) {
-                    Some(&client) => client,
-                    None => {
-                        let block = match delta {
-                            Delta::Text(_) => BlockStart::Text,
-                            Delta::Reasoning(_) | Delta::Signature(_) => BlockStart::Reasoning,
-                            Delta::ToolArgs(_) => return,
-                        };
-                        self.block_start(*index, &block, out)
-                    }
-                };
-                let delta = match delta {
-                    Delta::Text(text) => WireDeltaOut::Text { text },
-                    Delta::ToolArgs(partial_json) => WireDeltaOut::InputJson { partial_json },
-                    Delta::Reasoning(thinking) => WireDeltaOut::Thinking { thinking },
-                    Delta::Signature(signature) => WireDeltaOut::Signature { signature },
-                };
-                let data = DeltaOut {
-                    kind: "content_block_delta",
-                    index: client,
-                    delta,
-                };
-                write(out, data.kind, &data);
-            }
-            StreamEvent::BlockStop { index } => {
-                if self.open.is_some_and(|(source, _)| source == *index) {
-                    self.close_open(out);
-                }
-            }
+            StreamEvent::BlockStart { index, block } => self.block_start(*index, block, out),
+            StreamEvent::Delta { index, delta } => self.delta(*index, delta, out),
+            StreamEvent::BlockStop { index } => self.block_stop(*index, out),
             StreamEvent::Stop(stop) => self.stop = Some(stop.clone()),
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::MessageStop => self.message_stop(out),
@@ -173,19 +173,71 @@ impl StreamEncoder {
         write(out, "message_start", &data);
     }
 
-    /// Starts a block (closing the open one); returns its client index.
-    fn block_start(&mut self, index: usize, block: &BlockStart, out: &mut Vec<u8>) -> usize {
-        if let Some(&client) = self.indices.get(&index) {
-            return client;
+    /// Whether the source already started the block `source`.
+    fn known(&self, source: usize) -> bool {
+        self.indices.contains_key(&source) || self.waiting.iter().any(|w| w.source == source)
+    }
+
+    /// The source starts a block: written now when no block is open, else
+    /// it waits for the open one to stop.
+    fn block_start(&mut self, source: usize, block: &BlockStart, out: &mut Vec<u8>) {
+        if self.known(source) {
+            return;
         }
-        self.close_open(out);
+        if matches!(block, BlockStart::ToolCall { .. }) {
+            self.called_tool = true;
+        }
+        if self.open.is_none() {
+            self.write_start(source, block, out);
+        } else {
+            self.waiting.push_back(Waiting {
+                source,
+                block: block.clone(),
+                deltas: Vec::new(),
+                stopped: false,
+            });
+        }
+    }
+
+    fn delta(&mut self, source: usize, delta: &Delta, out: &mut Vec<u8>) {
+        if !self.known(source) {
+            let block = match delta {
+                Delta::Text(_) => BlockStart::Text,
+                Delta::Reasoning(_) | Delta::Signature(_) => BlockStart::Reasoning,
+                Delta::ToolArgs(_) => return,
+            };
+            self.block_start(source, &block, out);
+        }
+        match self.open {
+            Some((open, client)) if open == source => write_delta(out, client, delta),
+            _ => {
+                if let Some(w) = self.waiting.iter_mut().find(|w| w.source == source) {
+                    w.deltas.push(delta.clone());
+                }
+                // Else the block was written and closed: no valid place left.
+            }
+        }
+    }
+
+    /// The source stops a block: the open one is closed and the waiting
+    /// blocks written; a waiting one is marked to be closed once written.
+    fn block_stop(&mut self, source: usize, out: &mut Vec<u8>) {
+        if self.open.is_some_and(|(open, _)| open == source) {
+            self.close_open(out);
+            self.write_waiting(out);
+        } else if let Some(w) = self.waiting.iter_mut().find(|w| w.source == source) {
+            w.stopped = true;
+        }
+    }
+
+    /// Writes a block's start and opens it; returns its client index.
+    fn write_start(&mut self, source: usize, block: &BlockStart, out: &mut Vec<u8>) -> usize {
         let client = self.indices.len();
-        self.indices.insert(index, client);
-        self.open = Some((index, client));
+        self.indices.insert(source, client);
+        self.open = Some((source, client));
         let content_block = match block {
             BlockStart::Text => json!({"type": "text", "text": ""}),
             BlockStart::ToolCall { id, name } => {
-                self.called_tool = true;
                 json!({"type": "tool_use", "id": sanitize_tool_id(id), "name": name, "input": {}})
             }
             BlockStart::Reasoning => json!({"type": "thinking", "thinking": "", "signature": ""}),
@@ -199,6 +251,32 @@ impl StreamEncoder {
         client
     }
 
+    /// With no block open: writes the waiting blocks in order, each with
+    /// its buffered deltas, until one the source has not stopped is open.
+    fn write_waiting(&mut self, out: &mut Vec<u8>) {
+        while self.open.is_none() {
+            let Some(w) = self.waiting.pop_front() else {
+                return;
+            };
+            let client = self.write_start(w.source, &w.block, out);
+            for delta in &w.deltas {
+                write_delta(out, client, delta);
+            }
+            if w.stopped {
+                self.close_open(out);
+            }
+        }
+    }
+
+    /// Closes the open block and writes every waiting block, closed.
+    fn flush_all(&mut self, out: &mut Vec<u8>) {
+        self.close_open(out);
+        while !self.waiting.is_empty() {
+            self.write_waiting(out);
+            self.close_open(out);
+        }
+    }
+
     fn close_open(&mut self, out: &mut Vec<u8>) {
         if let Some((_, client)) = self.open.take() {
             let data = IndexOut {
@@ -210,7 +288,7 @@ impl StreamEncoder {
     }
 
     fn message_stop(&mut self, out: &mut Vec<u8>) {
-        self.close_open(out);
+        self.flush_all(out);
         let stop = self.stop.clone().unwrap_or_else(|| {
             let kind = if self.called_tool {
                 StopKind::ToolUse
@@ -235,6 +313,22 @@ impl StreamEncoder {
         write(out, "message_stop", &json!({"type": "message_stop"}));
         self.ended = true;
     }
+}
+
+/// A `content_block_delta` for the client's block `client`.
+fn write_delta(out: &mut Vec<u8>, client: usize, delta: &Delta) {
+    let delta = match delta {
+        Delta::Text(text) => WireDeltaOut::Text { text },
+        Delta::ToolArgs(partial_json) => WireDeltaOut::InputJson { partial_json },
+        Delta::Reasoning(thinking) => WireDeltaOut::Thinking { thinking },
+        Delta::Signature(signature) => WireDeltaOut::Signature { signature },
+    };
+    let data = DeltaOut {
+        kind: "content_block_delta",
+        index: client,
+        delta,
+    };
+    write(out, data.kind, &data);
 }
 
 /// One `event: NAME\ndata: JSON\n\n`.

@@ -1,4 +1,6 @@
-//! Reading an Anthropic Messages stream while it is forwarded untouched.
+//! Reading an Anthropic Messages stream while it is forwarded untouched
+//! ([`MessagesStreamTap`]), and the usage of a non-streamed body
+//! ([`usage_of_body`]).
 //!
 //! The twin of [`ChatStreamTap`](crate::spec::openai_chat::stream::ChatStreamTap):
 //! only `message_start`, `message_delta` and `error` events are JSON-parsed,
@@ -41,6 +43,22 @@ struct DeltaTap {
 struct DeltaBodyTap {
     #[serde(default)]
     stop_reason: Option<String>,
+}
+
+/// A Messages response: only its `usage` is read.
+#[derive(Deserialize)]
+struct BodyTap {
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+/// The usage of a non-streamed Messages response: its `usage`
+/// (`input_tokens`, `output_tokens`, `cache_creation_input_tokens`,
+/// `cache_read_input_tokens`; absent or `null` counts are 0) in canonical
+/// terms. `None` when the body is not JSON or has no `usage` object.
+pub fn usage_of_body(body: &[u8]) -> Option<Usage> {
+    let tap: BodyTap = serde_json::from_slice(body).ok()?;
+    Some(tap.usage?.apply(Usage::default()))
 }
 
 #[derive(Deserialize)]

@@ -41,7 +41,9 @@
 //!   sent back in the target's reasoning field (joined by a blank line)
 //!   unless reasoning is disabled for the target; signed and redacted
 //!   reasoning are dropped — signatures go only to the spec that made them.
-//!   Images or tool results in an assistant message are a 400.
+//!   Images or tool results in an assistant message are a 400. An assistant
+//!   message left with nothing to send (e.g. only signed reasoning) is not
+//!   sent, and the `user` (or `assistant`) messages it separated are merged.
 //! * Tool names are renamed for OpenAI's rules through
 //!   [`ToolNames`](crate::translate::ToolNames); tool-call ids are kept.
 //! * `max_tokens` (not `max_completion_tokens`: compatible servers know it).

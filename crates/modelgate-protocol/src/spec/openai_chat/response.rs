@@ -144,7 +144,7 @@ pub fn encode_usage(usage: &Usage) -> Value {
     let wire = ChatUsage {
         prompt_tokens: prompt,
         completion_tokens: usage.output,
-        total_tokens: prompt + usage.output,
+        total_tokens: usage.total(),
         prompt_tokens_details: Some(PromptTokensDetails {
             cached_tokens: usage.cache_read,
             cache_write_tokens: (usage.cache_write > 0).then_some(usage.cache_write),
@@ -164,7 +164,7 @@ fn reasoning_detail(block: &Content) -> Option<Value> {
             text,
             signature: Some(signature),
             signed_by,
-        } => (
+        } if !signature.is_empty() => (
             json!({"type": "reasoning.text", "text": text, "signature": signature}),
             signed_by,
         ),

@@ -1,4 +1,6 @@
-//! Reading an OpenAI chat stream while it is forwarded untouched.
+//! Reading an OpenAI chat stream while it is forwarded untouched
+//! ([`ChatStreamTap`]), and the usage of a non-streamed body
+//! ([`usage_of_body`]).
 
 use crate::framing::sse::{SseDecoder, SseEvent};
 use crate::ir::Usage;
@@ -61,23 +63,32 @@ impl ChatStreamTap {
             if !interesting {
                 continue;
             }
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(data)
-                && let Some(err) = v.get("error")
-            {
-                let message = err.get("message").and_then(|m| m.as_str());
-                self.summary.error = Some(message.unwrap_or("stream error").to_owned());
+            let Ok(tap) = serde_json::from_str::<ResponseTap>(data) else {
+                continue;
+            };
+            if let Some(message) = tap.error_message() {
+                self.summary.error = Some(message);
                 continue;
             }
-            if let Ok(tap) = serde_json::from_str::<ResponseTap>(data) {
-                if let Some(u) = &tap.usage {
-                    self.summary.usage = Some(Usage::from(u));
-                }
-                if let Some(reason) = tap.choices.iter().find_map(|c| c.finish_reason.clone()) {
-                    self.summary.finish_reason = Some(reason);
-                }
+            if let Some(u) = &tap.usage {
+                self.summary.usage = Some(Usage::from(u));
+            }
+            if let Some(reason) = tap.choices.into_iter().find_map(|c| c.finish_reason) {
+                self.summary.finish_reason = Some(reason);
             }
         }
     }
+}
+
+/// The usage of a non-streamed chat completion (or of any body with a
+/// top-level `usage`), in canonical terms; `None` when the body is not JSON
+/// or has no usage.
+pub fn usage_of_body(body: &[u8]) -> Option<Usage> {
+    serde_json::from_slice::<ResponseTap>(body)
+        .ok()?
+        .usage
+        .as_ref()
+        .map(Usage::from)
 }
 
 #[cfg(test)]
@@ -110,5 +121,45 @@ mod tests {
             b"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n",
         );
         assert_eq!(tap.finish().error.as_deref(), Some("overloaded"));
+        let mut tap = ChatStreamTap::new();
+        tap.observe(b"data: {\"error\":{\"code\":500}}\n\n");
+        assert_eq!(tap.finish().error.as_deref(), Some("stream error"));
+    }
+
+    #[test]
+    fn a_null_error_is_no_error() {
+        let mut tap = ChatStreamTap::new();
+        tap.observe(b"data: {\"error\":null,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+        tap.observe(
+            b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n",
+        );
+        let s = tap.finish();
+        assert_eq!(s.error, None);
+        assert_eq!(s.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(s.usage.map(|u| (u.input, u.output)), Some((5, 2)));
+    }
+
+    #[test]
+    fn usage_of_a_body() {
+        let body = br#"{"id":"c","object":"chat.completion","choices":[{"index":0,
+            "message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":100,"completion_tokens":30,"total_tokens":130,
+            "prompt_tokens_details":{"cached_tokens":60},
+            "completion_tokens_details":{"reasoning_tokens":10}}}"#;
+        let u = usage_of_body(body).unwrap();
+        assert_eq!(
+            (u.input, u.cache_read, u.cache_write, u.output, u.reasoning),
+            (40, 60, 0, 30, 10)
+        );
+        assert_eq!(usage_of_body(br#"{"choices":[]}"#), None);
+        assert_eq!(usage_of_body(br#"{"usage":null}"#), None);
+        assert_eq!(usage_of_body(b"not json"), None);
+        let max = u64::MAX;
+        let huge = format!(
+            r#"{{"usage":{{"prompt_tokens":{max},"completion_tokens":{max},
+                "prompt_tokens_details":{{"cached_tokens":{max},"cache_write_tokens":{max}}}}}}}"#
+        );
+        let u = usage_of_body(huge.as_bytes()).unwrap();
+        assert_eq!((u.input, u.prompt_total()), (0, max));
     }
 }

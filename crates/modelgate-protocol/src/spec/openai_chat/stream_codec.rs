@@ -13,15 +13,18 @@
 //!   (and `refusal`, sent as text: there is no refusal block in a stream),
 //!   then `tool_calls`; nothing of a chunk is lost;
 //! * text and reasoning go to a block of their kind, opened when none is
-//!   open (any other open block is closed first); a signature goes to the
-//!   open reasoning block (or a new one); an encrypted entry is a
-//!   `RedactedReasoning` block opened and closed at once;
+//!   open (an open text or reasoning block of the other kind is closed
+//!   first); a signature goes to the open reasoning block (or a new one);
+//!   an encrypted entry is a `RedactedReasoning` block opened and closed at
+//!   once (after closing an open text or reasoning block);
 //! * every OpenAI tool-call index gets its own block, opened by its first
-//!   fragment (closing an open text or reasoning block, not other tool
-//!   calls, which may interleave), with the name mapped back to the
-//!   client's; an id the endpoint left out is made up from the message id;
-//!   later argument pieces go to that block, even after a text block closed
-//!   it, so that no argument is lost;
+//!   fragment (closing an open text or reasoning block), with the name
+//!   mapped back to the client's; an id the endpoint left out is made up
+//!   from the message id. Tool blocks stay open until the finish reason (or
+//!   `[DONE]`), whatever comes between: OpenAI interleaves the argument
+//!   pieces of parallel calls, and some servers send more arguments after
+//!   text, so every piece lands between its block's start and stop (several
+//!   blocks may be open at once; the Anthropic encoder serializes them);
 //! * block indices count every block in order of opening;
 //! * `finish_reason` closes the open blocks (in order) and gives `Stop`;
 //!   a `usage` object gives `Usage`; `[DONE]` gives `MessageStop` (after
@@ -225,7 +228,7 @@ impl StreamDecoder {
                 }
                 Some("reasoning.encrypted") => {
                     if let Some(data) = detail_field(d, "data") {
-                        self.close_all(out);
+                        self.close_transient(out);
                         let index = self.next_index;
                         self.next_index += 1;
                         out.push(StreamEvent::BlockStart {
@@ -257,12 +260,7 @@ impl StreamDecoder {
         let index = match self.tools.iter().find(|(i, _)| *i == openai_index) {
             Some(&(_, index)) => index,
             None => {
-                self.open.retain(|&(index, kind)| {
-                    kind == Kind::Tool || {
-                        out.push(StreamEvent::BlockStop { index });
-                        false
-                    }
-                });
+                self.close_transient(out);
                 let index = self.open_block(Kind::Tool);
                 self.tools.push((openai_index, index));
                 let id = call
@@ -295,12 +293,12 @@ impl StreamDecoder {
     }
 
     /// The open block of `kind` (text or reasoning), or a new one after
-    /// closing every open block.
+    /// closing the open text or reasoning block (tool blocks stay open).
     fn ensure(&mut self, kind: Kind, out: &mut Vec<StreamEvent>) -> usize {
         if let Some(&(index, _)) = self.open.iter().find(|(_, k)| *k == kind) {
             return index;
         }
-        self.close_all(out);
+        self.close_transient(out);
         let index = self.open_block(kind);
         out.push(StreamEvent::BlockStart {
             index,
@@ -317,6 +315,16 @@ impl StreamDecoder {
         self.next_index += 1;
         self.open.push((index, kind));
         index
+    }
+
+    /// Closes the open text and reasoning blocks; tool blocks stay open.
+    fn close_transient(&mut self, out: &mut Vec<StreamEvent>) {
+        self.open.retain(|&(index, kind)| {
+            kind == Kind::Tool || {
+                out.push(StreamEvent::BlockStop { index });
+                false
+            }
+        });
     }
 
     fn close_all(&mut self, out: &mut Vec<StreamEvent>) {
@@ -404,7 +412,7 @@ impl StreamEncoder {
                     let call = json!({"index": n, "function": {"arguments": a}});
                     self.delta(out, &json!({"tool_calls": [call]}));
                 }
-                Delta::Signature(s) => {
+                Delta::Signature(s) if !s.is_empty() => {
                     let detail = json!({"type": "reasoning.text", "text": "", "signature": s,
                         "format": ANTHROPIC_REASONING_FORMAT, "index": 0});
                     self.delta(out, &json!({"reasoning_details": [detail]}));

@@ -1,18 +1,29 @@
 //! OpenAI wire types that the gateway reads or writes itself. Passthrough
 //! bodies are never deserialized into these: only the fields we need are.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ir::Usage;
 
-/// `usage` of a chat completion or of the final stream chunk.
+/// A field that may be absent or `null` (as some compatible servers send
+/// them): either way its default.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `usage` of a chat completion or of the final stream chunk. Counts that
+/// are absent or `null` read as 0.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatUsage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub prompt_tokens: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub completion_tokens: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub total_tokens: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<PromptTokensDetails>,
@@ -22,7 +33,7 @@ pub struct ChatUsage {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromptTokensDetails {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub cached_tokens: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_tokens: Option<u64>,
@@ -30,7 +41,7 @@ pub struct PromptTokensDetails {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletionTokensDetails {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub reasoning_tokens: u64,
 }
 
@@ -42,7 +53,9 @@ impl From<&ChatUsage> for Usage {
         let cache_read = details.cached_tokens;
         let cache_write = details.cache_write_tokens.unwrap_or(0);
         Usage {
-            input: u.prompt_tokens.saturating_sub(cache_read + cache_write),
+            input: u
+                .prompt_tokens
+                .saturating_sub(cache_read.saturating_add(cache_write)),
             cache_read,
             cache_write,
             output: u.completion_tokens,
@@ -54,13 +67,31 @@ impl From<&ChatUsage> for Usage {
     }
 }
 
-/// The few fields of a response or chunk the gateway reads while passing it on.
+/// The few fields of a response or chunk the gateway reads while passing
+/// it on: one parse gives them all (`null` reads as absent).
 #[derive(Debug, Default, Deserialize)]
 pub struct ResponseTap {
+    /// A top-level `error` (an error body, or an error event mid-stream).
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
     #[serde(default)]
     pub usage: Option<ChatUsage>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub choices: Vec<ChoiceTap>,
+}
+
+impl ResponseTap {
+    /// The message of `error`, when there is an error: its `message`, the
+    /// error itself when it is a string, else a generic text.
+    pub fn error_message(&self) -> Option<String> {
+        let error = self.error.as_ref()?;
+        let message = error
+            .get("message")
+            .and_then(serde_json::Value::as_str)
+            .or_else(|| error.as_str())
+            .filter(|m| !m.is_empty());
+        Some(message.unwrap_or("stream error").to_owned())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +146,32 @@ mod tests {
             (40, 60, 30, 10)
         );
         assert_eq!(c.prompt_total(), 100);
+    }
+
+    #[test]
+    fn usage_sums_saturate() {
+        let max = u64::MAX;
+        let u: ChatUsage = serde_json::from_value(serde_json::json!({
+            "prompt_tokens": max, "completion_tokens": max, "total_tokens": max,
+            "prompt_tokens_details": {"cached_tokens": max, "cache_write_tokens": max},
+        }))
+        .unwrap();
+        let c = Usage::from(&u);
+        assert_eq!((c.input, c.cache_read, c.cache_write), (0, max, max));
+        assert_eq!((c.prompt_total(), c.total()), (max, max));
+    }
+
+    #[test]
+    fn nulls_read_as_absent() {
+        let tap: ResponseTap = serde_json::from_str(
+            r#"{"error":null,"choices":null,"usage":{"prompt_tokens":3,"completion_tokens":null,
+                "prompt_tokens_details":{"cached_tokens":null}}}"#,
+        )
+        .unwrap();
+        assert_eq!(tap.error_message(), None);
+        assert!(tap.choices.is_empty());
+        let u = Usage::from(tap.usage.as_ref().unwrap());
+        assert_eq!((u.input, u.cache_read, u.output), (3, 0, 0));
     }
 
     #[test]

@@ -169,6 +169,38 @@ pub async fn args_split(cell: Cell) {
     run.expect_recorded((20, 0, 9)).await;
 }
 
+/// Two tool calls after some text. OpenAI endpoint: both calls start, then
+/// their argument pieces alternate (as OpenAI streams parallel calls);
+/// Anthropic endpoint: the two tool blocks one after the other. The client
+/// gets both calls whole and in order, in a valid stream of its format
+/// (for an Anthropic client: each block contiguous, one open at a time).
+pub async fn interleaved_tool_calls(cell: Cell) {
+    let ask = Ask {
+        tools: vec!["get_weather", "get_time"],
+        include_usage: true,
+        ..Ask::default()
+    };
+    let answer = Answer::new(
+        vec![
+            Block::text(&["Checking ", "both."]),
+            Block::tool("01", "get_weather", &[r#"{"ci"#, r#"ty":"Par"#, r#"is"}"#]),
+            Block::tool("02", "get_time", &[r#"{"tz":"#, r#""Europe/Paris"}"#]),
+        ],
+        "tool_use",
+        Tokens::new(25, 14),
+    )
+    .layout(Layout::InterleavedTools);
+    let run = Run::start(cell, ask, Script::Answer(answer)).await;
+    run.expect(Outcome {
+        tool_calls: vec![
+            call(cell.spec, "01", "get_weather", json!({"city": "Paris"})),
+            call(cell.spec, "02", "get_time", json!({"tz": "Europe/Paris"})),
+        ],
+        ..done("Checking both.", "tool_use", (25, 0, 14))
+    });
+    run.expect_recorded((25, 0, 14)).await;
+}
+
 /// OpenAI endpoint: one chunk whose delta has `content` and `tool_calls`;
 /// Anthropic endpoint: the text block and the tool block in one write.
 pub async fn text_and_tool_in_one_chunk(cell: Cell) {

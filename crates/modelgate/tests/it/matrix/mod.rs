@@ -16,7 +16,8 @@
 //!
 //! Tests are named `matrix::CASE::FRONT_front::SPEC_endpoint::{stream,non_stream}`;
 //! cases that mean nothing without a stream (split arguments, one chunk
-//! carrying text and a tool call, failures mid-stream) have stream cells only.
+//! carrying text and a tool call, interleaved tool calls, failures
+//! mid-stream) have stream cells only.
 
 mod cases;
 mod client;
@@ -525,6 +526,7 @@ matrix! {
     parallel_tool_calls: [stream, non_stream];
     args_split: [stream];
     text_and_tool_in_one_chunk: [stream];
+    interleaved_tool_calls: [stream];
     reasoning_with_signature: [stream, non_stream];
     usage_with_cache: [stream, non_stream];
     upstream_error: [stream, non_stream];

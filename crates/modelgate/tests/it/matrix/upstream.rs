@@ -96,6 +96,11 @@ pub enum Layout {
     /// Anthropic: every content-block event (text block, then tool block)
     /// in a single write.
     TextAndToolTogether,
+    /// One write per SSE event. OpenAI: every tool call starts (id, name),
+    /// then their argument pieces alternate (the first piece of each call,
+    /// then the second of each, …), as OpenAI streams parallel calls.
+    /// Anthropic: the tool blocks one after the other, as Anthropic does.
+    InterleavedTools,
 }
 
 /// How a stream ends.
@@ -281,7 +286,9 @@ fn render(spec: Spec, script: &Script, req: &Value) -> (u16, Vec<Vec<u8>>, bool)
     };
     let writes: Vec<Vec<u8>> = match answer.layout {
         Layout::Whole => vec![events.concat().into_bytes()],
-        Layout::PerEvent => events.into_iter().map(String::into_bytes).collect(),
+        Layout::PerEvent | Layout::InterleavedTools => {
+            events.into_iter().map(String::into_bytes).collect()
+        }
         Layout::SplitEvents => events
             .iter()
             .flat_map(|e| {
@@ -387,7 +394,10 @@ fn openai_stream(answer: &Answer, model: &str, req: &Value) -> Vec<String> {
     let chunk = |delta: Value| openai::chunk(model, delta, None);
     let mut events = vec![chunk(json!({"role": "assistant", "content": ""}))];
     let merge = answer.layout == Layout::TextAndToolTogether;
+    let interleave = answer.layout == Layout::InterleavedTools;
     let mut held_text: Option<String> = None;
+    // Interleaved: (OpenAI index, argument pieces) of the calls started.
+    let mut held_pieces: Vec<(usize, &[&'static str])> = Vec::new();
     let mut tool_index = 0;
     for block in &answer.blocks {
         match block {
@@ -413,6 +423,9 @@ fn openai_stream(answer: &Answer, model: &str, req: &Value) -> Vec<String> {
                 if let Some(text) = held_text.take() {
                     first["function"]["arguments"] = pieces.concat().into();
                     events.push(chunk(json!({"content": text, "tool_calls": [first]})));
+                } else if interleave {
+                    events.push(chunk(json!({"tool_calls": [first]})));
+                    held_pieces.push((tool_index, pieces));
                 } else {
                     events.push(chunk(json!({"tool_calls": [first]})));
                     for piece in pieces {
@@ -426,6 +439,15 @@ fn openai_stream(answer: &Answer, model: &str, req: &Value) -> Vec<String> {
     }
     if let Some(text) = held_text {
         events.push(chunk(json!({"content": text})));
+    }
+    let rounds = held_pieces.iter().map(|(_, p)| p.len()).max().unwrap_or(0);
+    for round in 0..rounds {
+        for (index, pieces) in &held_pieces {
+            if let Some(piece) = pieces.get(round) {
+                events.push(chunk(json!({"tool_calls": [
+                    {"index": index, "function": {"arguments": piece}}]})));
+            }
+        }
     }
     match answer.tail {
         Tail::Complete => {

@@ -23,11 +23,21 @@ pub fn encode_request(req: &ChatRequest, target: &Target, names: &mut ToolNames)
     if !system.is_empty() {
         messages.push(json!({"role": "system", "content": system.join("\n\n")}));
     }
+    // Where an assistant turn with nothing to send was left out: the
+    // messages on either side may now form a run of one role.
+    let mut seams = Vec::new();
     for (i, m) in req.messages.iter().enumerate() {
         match m.role {
-            Role::Assistant => messages.push(encode_assistant(&m.content, i, target, names)?),
+            Role::Assistant => match encode_assistant(&m.content, i, target, names)? {
+                Some(msg) => messages.push(msg),
+                None => seams.push(messages.len()),
+            },
             Role::User | Role::Tool => encode_user_side(&m.content, &mut messages),
         }
+    }
+    seams.dedup();
+    for seam in seams.into_iter().rev() {
+        merge_at(&mut messages, seam);
     }
     body.insert("messages".into(), messages.into());
     let mut set = |k: &str, v: Value| {
@@ -222,12 +232,74 @@ fn flush_user(parts: &mut Vec<Value>, out: &mut Vec<Value>) {
     out.push(json!({"role": "user", "content": content}));
 }
 
+/// Merges the message at `seam` into the one before it when both are
+/// `user` or both `assistant` messages (a run the encoder created by
+/// leaving a message out). `tool` messages are one per result and stay apart.
+fn merge_at(messages: &mut Vec<Value>, seam: usize) {
+    let Some(prev) = seam.checked_sub(1).and_then(|p| messages.get(p)) else {
+        return;
+    };
+    let role = prev["role"].as_str().unwrap_or_default().to_owned();
+    if !matches!(role.as_str(), "user" | "assistant")
+        || messages
+            .get(seam)
+            .is_none_or(|next| next["role"] != role.as_str())
+    {
+        return;
+    }
+    let next = messages.remove(seam);
+    let prev = &mut messages[seam - 1];
+    if role == "user" {
+        let mut parts = user_parts(prev["content"].take());
+        parts.extend(user_parts(next["content"].clone()));
+        prev["content"] = match parts.as_slice() {
+            [single] if single["type"] == "text" => single["text"].clone(),
+            _ => Value::Array(parts),
+        };
+        return;
+    }
+    let Value::Object(next) = next else { return };
+    for (key, value) in next {
+        let slot = &mut prev[key.as_str()];
+        match (key.as_str(), slot.take(), value) {
+            ("role", old, _) => *slot = old,
+            ("tool_calls", Value::Array(mut calls), Value::Array(more)) => {
+                calls.extend(more);
+                *slot = Value::Array(calls);
+            }
+            (_, Value::String(a), Value::String(b)) => {
+                // Text and refusals join as they are; reasoning fields by a blank line.
+                let sep = if matches!(key.as_str(), "content" | "refusal") || a.is_empty() {
+                    ""
+                } else {
+                    "\n\n"
+                };
+                *slot = format!("{a}{sep}{b}").into();
+            }
+            (_, Value::Null, b) => *slot = b,
+            (_, a, _) => *slot = a,
+        }
+    }
+}
+
+/// A user message's `content` as parts: a string is one text part.
+fn user_parts(content: Value) -> Vec<Value> {
+    match content {
+        Value::String(text) => vec![json!({"type": "text", "text": text})],
+        Value::Array(parts) => parts,
+        _ => Vec::new(),
+    }
+}
+
+/// An assistant message, or `None` when nothing of it can be sent (no text,
+/// refusal, tool call or reasoning for this target): an empty assistant
+/// message is rejected or misread by many servers.
 fn encode_assistant(
     blocks: &[Content],
     i: usize,
     target: &Target,
     names: &mut ToolNames,
-) -> Result<Value> {
+) -> Result<Option<Value>> {
     let (mut text, mut refusal, mut reasoning, mut calls) =
         (String::new(), String::new(), Vec::new(), Vec::new());
     for block in blocks {
@@ -260,6 +332,12 @@ fn encode_assistant(
             }
         }
     }
+    if target.reasoning_format == ReasoningFormat::Disabled {
+        reasoning.clear();
+    }
+    if text.is_empty() && refusal.is_empty() && calls.is_empty() && reasoning.is_empty() {
+        return Ok(None);
+    }
     let mut msg = json!({"role": "assistant"});
     msg["content"] = match (text.is_empty(), calls.is_empty()) {
         (false, _) => text.into(),
@@ -272,8 +350,8 @@ fn encode_assistant(
     if !calls.is_empty() {
         msg["tool_calls"] = calls.into();
     }
-    if !reasoning.is_empty() && target.reasoning_format != ReasoningFormat::Disabled {
+    if !reasoning.is_empty() {
         msg[target.reasoning_key.field()] = reasoning.join("\n\n").into();
     }
-    Ok(msg)
+    Ok(Some(msg))
 }
