@@ -45,7 +45,12 @@ pub async fn send(
     body: Option<Bytes>,
     extra: &HeaderMap,
 ) -> Result<UpstreamResponse, GatewayError> {
-    send_to(ep, cooldowns, method, &ep.url(op), body, extra).await
+    let url = match op {
+        Operation::Chat => ep.chat_url.clone(),
+        _ => reqwest::Url::parse(&ep.url(op))
+            .map_err(|e| GatewayError::internal(format!("invalid URL: {e}")))?,
+    };
+    send_to(ep, cooldowns, method, url, body, extra).await
 }
 
 /// [`send`] to a URL the caller built (e.g. with a query string).
@@ -53,7 +58,7 @@ pub async fn send_to(
     ep: &Endpoint,
     cooldowns: &KeyCooldowns,
     method: Method,
-    url: &str,
+    url: reqwest::Url,
     body: Option<Bytes>,
     extra: &HeaderMap,
 ) -> Result<UpstreamResponse, GatewayError> {
@@ -78,7 +83,7 @@ pub async fn send_to(
                 ep.name
             ))
         })?;
-        let response = attempt(ep, &method, url, Some(auth), body.clone(), extra).await?;
+        let response = attempt(ep, &method, url.clone(), Some(auth), body.clone(), extra).await?;
         let status = response.status().as_u16();
         if !matches!(status, 401 | 403 | 429) {
             return Ok(UpstreamResponse {
@@ -113,7 +118,7 @@ pub async fn send_to(
 async fn attempt(
     ep: &Endpoint,
     method: &Method,
-    url: &str,
+    url: reqwest::Url,
     auth: Option<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
     extra: &HeaderMap,

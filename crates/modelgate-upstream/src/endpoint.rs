@@ -26,6 +26,9 @@ pub struct Endpoint {
     pub drop_params: Vec<String>,
     pub timeouts: TimeoutSettings,
     pub client: reqwest::Client,
+    /// The chat operation's URL, parsed once: parsing it per request
+    /// showed up in profiles of the hot path.
+    pub chat_url: reqwest::Url,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,15 +65,30 @@ impl Endpoint {
             );
         }
         let timeouts = defaults.with_overrides(&config.timeouts);
+        let base_url = if config.direct_endpoint {
+            config.base_url.clone()
+        } else {
+            crate::auth::normalize_base(config.spec, &config.base_url)
+        };
+        let chat = if config.direct_endpoint {
+            base_url.clone()
+        } else {
+            format!(
+                "{base_url}/{}",
+                crate::auth::path(config.spec, Operation::Chat)
+            )
+        };
+        let chat_url = reqwest::Url::parse(&chat).map_err(|e| {
+            fail(format!(
+                "the base URL gives `{}`, which is not a valid URL: {e}",
+                redact_url(&chat)
+            ))
+        })?;
         Ok(Self {
             name: config.name.clone(),
             spec: config.spec,
             // A direct URL is sent exactly as written.
-            base_url: if config.direct_endpoint {
-                config.base_url.clone()
-            } else {
-                crate::auth::normalize_base(config.spec, &config.base_url)
-            },
+            base_url,
             direct: config.direct_endpoint,
             keys: config.keys().into_iter().map(ApiKey::new).collect(),
             headers,
@@ -79,6 +97,7 @@ impl Endpoint {
             drop_params: config.drop_params.clone(),
             timeouts,
             client: pool.get(timeouts.connect.0),
+            chat_url,
         })
     }
 

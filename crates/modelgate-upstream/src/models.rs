@@ -65,6 +65,8 @@ async fn fetch_page(
     cooldowns: &KeyCooldowns,
     url: &str,
 ) -> Result<Page, GatewayError> {
+    let url = reqwest::Url::parse(url)
+        .map_err(|e| GatewayError::internal(format!("invalid model-list URL: {e}")))?;
     let upstream = send_to(
         ep,
         cooldowns,

@@ -8,6 +8,11 @@ mod table;
 
 use std::process::ExitCode;
 
+/// mimalloc: the request path allocates and frees many small buffers from
+/// two threads; measured in bench/README.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
