@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use bytes::BytesMut;
+use futures_util::{FutureExt, Stream, StreamExt};
 use modelgate_protocol::codec::{Format, StreamDecoder, StreamEncoder};
 use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
 use modelgate_protocol::secret::scrub;
@@ -219,6 +220,9 @@ fn translate_frames(
 
 struct Forwarding {
     upstream: ByteStream,
+    /// What the upstream gave while chunks were being gathered, to handle
+    /// on the next turn (an error or its end).
+    held: Option<Option<reqwest::Result<Bytes>>>,
     mode: Mode,
     front: Format,
     /// Its endpoint is known to be ready: the request was sent through it.
@@ -253,6 +257,7 @@ pub fn stream(
         .map_or(Duration::from_secs(120), |e| e.timeouts.idle.0);
     let forwarding = Forwarding {
         upstream: Box::pin(response.bytes_stream()),
+        held: None,
         mode,
         front,
         route,
@@ -266,13 +271,37 @@ pub fn stream(
             if f.finished {
                 return None;
             }
-            let next = tokio::time::timeout(f.idle, f.upstream.next()).await;
+            let next = match f.held.take() {
+                Some(held) => Ok(held),
+                None => tokio::time::timeout(f.idle, f.upstream.next()).await,
+            };
             let route = Arc::clone(&f.route);
             let failure = match (route.ready(), next) {
                 // Unreachable (routes never change), but never a silent end.
                 (Err(e), _) => e,
                 (Ok(endpoint), Ok(Some(Ok(chunk)))) => {
-                    let out = f.mode.process(chunk, endpoint);
+                    let mut out = f.mode.process(chunk, endpoint);
+                    // Chunks that have already arrived go out in one write:
+                    // nothing waits for more, but a burst costs one syscall,
+                    // not one per event.
+                    let mut gathered: Option<BytesMut> = None;
+                    while !f.mode.is_complete() {
+                        match f.upstream.next().now_or_never() {
+                            None => break,
+                            Some(Some(Ok(more))) => {
+                                let more = f.mode.process(more, endpoint);
+                                let buf = gathered.get_or_insert_with(|| BytesMut::from(&out[..]));
+                                buf.extend_from_slice(&more);
+                            }
+                            Some(other) => {
+                                f.held = Some(other);
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(buf) = gathered {
+                        out = buf.freeze();
+                    }
                     // A translated stream is over once its end was encoded;
                     // an upstream that keeps the connection open is not waited for.
                     f.finished = f.mode.is_complete();
