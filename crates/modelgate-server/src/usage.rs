@@ -1,92 +1,87 @@
 //! Recording usage off the request path.
 //!
-//! Requests hand their record to a bounded channel and move on; one task
-//! collects records for up to [`WINDOW`] (or [`MAX_BATCH`] records) and
-//! writes them in one transaction. Writing each record at once would cost
-//! a database round trip — and a wake-up of the database thread — per
-//! request, which profiles showed to be most of the gateway's CPU time.
-//! When the channel is full a record is dropped (and counted in the log)
-//! rather than slowing requests down. A flush writes at once.
+//! A request appends its record to a shared buffer under a short lock and
+//! moves on: no channel, no task to wake. One task takes the buffer every
+//! [`WINDOW`] and writes it in one transaction. Waking a writer per request
+//! (and a database round trip per record) was most of the gateway's CPU time
+//! in profiles. When the buffer is full a record is dropped (and counted in
+//! the log) rather than slowing requests down. [`UsageRecorder::flush`]
+//! writes at once.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use modelgate_store::{Store, UsageRecord};
 use tokio::sync::{mpsc, oneshot};
 
-const QUEUE: usize = 8192;
-const MAX_BATCH: usize = 1024;
+/// Records held at most before new ones are dropped.
+const CAPACITY: usize = 65_536;
 /// How long records wait to be written with others.
 pub const WINDOW: Duration = Duration::from_millis(250);
 
-enum Message {
-    Record(UsageRecord),
-    /// Answered once everything queued before it is written.
-    Flush(oneshot::Sender<()>),
-}
-
 pub struct UsageRecorder {
-    tx: mpsc::Sender<Message>,
+    buffer: Arc<Mutex<Vec<UsageRecord>>>,
+    flushes: mpsc::Sender<oneshot::Sender<()>>,
     dropped: AtomicU64,
 }
 
 impl UsageRecorder {
     pub fn start(store: Arc<dyn Store>) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
+        let buffer: Arc<Mutex<Vec<UsageRecord>>> = Arc::default();
+        let (flushes, mut flush_requests) = mpsc::channel::<oneshot::Sender<()>>(16);
+        let shared = buffer.clone();
         tokio::spawn(async move {
-            let mut messages = Vec::with_capacity(MAX_BATCH);
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            while rx.recv_many(&mut messages, MAX_BATCH).await > 0 {
-                let deadline = tokio::time::Instant::now() + WINDOW;
-                let mut waiting = Vec::new();
-                loop {
-                    for message in messages.drain(..) {
-                        match message {
-                            Message::Record(r) => batch.push(r),
-                            Message::Flush(done) => waiting.push(done),
-                        }
-                    }
-                    if !waiting.is_empty() || batch.len() >= MAX_BATCH {
-                        break;
-                    }
-                    let more = rx.recv_many(&mut messages, MAX_BATCH - batch.len());
-                    match tokio::time::timeout_at(deadline, more).await {
-                        Ok(n) if n > 0 => {}
-                        _ => break, // window over, or every sender gone
-                    }
+            let mut tick = tokio::time::interval(WINDOW);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let done = tokio::select! {
+                    _ = tick.tick() => None,
+                    request = flush_requests.recv() => match request {
+                        Some(done) => Some(done),
+                        None => break, // the recorder is gone
+                    },
+                };
+                let batch = std::mem::take(&mut *lock(&shared));
+                if !batch.is_empty()
+                    && let Err(e) = store.record_usage(&batch).await
+                {
+                    tracing::warn!("could not record usage of {} requests: {e}", batch.len());
                 }
-                if !batch.is_empty() {
-                    if let Err(e) = store.record_usage(&batch).await {
-                        tracing::warn!("could not record usage of {} requests: {e}", batch.len());
-                    }
-                    batch.clear();
-                }
-                for done in waiting {
+                if let Some(done) = done {
                     let _ = done.send(());
                 }
             }
         });
         Self {
-            tx,
+            buffer,
+            flushes,
             dropped: AtomicU64::new(0),
         }
     }
 
     pub fn record(&self, record: UsageRecord) {
-        if self.tx.try_send(Message::Record(record)).is_err() {
-            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_power_of_two() {
-                tracing::warn!("usage queue full: {n} records dropped so far");
-            }
+        let mut buffer = lock(&self.buffer);
+        if buffer.len() < CAPACITY {
+            buffer.push(record);
+            return;
+        }
+        drop(buffer);
+        let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            tracing::warn!("usage buffer full: {n} records dropped so far");
         }
     }
 
-    /// Waits until every record queued so far is written (for shutdown and tests).
+    /// Waits until every record so far is written (for shutdown and tests).
     pub async fn flush(&self) {
         let (done, written) = oneshot::channel();
-        if self.tx.send(Message::Flush(done)).await.is_ok() {
+        if self.flushes.send(done).await.is_ok() {
             let _ = written.await;
         }
     }
+}
+
+fn lock(buffer: &Mutex<Vec<UsageRecord>>) -> std::sync::MutexGuard<'_, Vec<UsageRecord>> {
+    buffer.lock().unwrap_or_else(|p| p.into_inner())
 }
