@@ -156,17 +156,7 @@ async fn chat(
     let upstream = send(&state, endpoint, upstream_body, &passed_on(headers), &log).await?;
     if is_sse(&upstream) {
         let mode = Mode::passthrough(front, strip_usage);
-        let body = forward::stream(
-            state.clone(),
-            routed.route.clone(),
-            front,
-            mode,
-            upstream,
-            log,
-        );
-        let mut response = respond::sse(Body::from_stream(body));
-        add_route_header(&mut response, endpoint);
-        return Ok(response);
+        return Ok(streamed(&state, &routed, front, mode, upstream, log));
     }
     let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
     let body = read(&state, endpoint, upstream, &log).await?;
@@ -178,6 +168,30 @@ async fn chat(
     );
     add_route_header(&mut response, endpoint);
     Ok(response)
+}
+
+/// The client's streamed response: each upstream chunk handled by `mode`.
+pub fn streamed(
+    state: &Arc<AppState>,
+    routed: &Routed,
+    front: Format,
+    mode: Mode,
+    upstream: reqwest::Response,
+    log: RequestLog,
+) -> Response {
+    let body = forward::stream(
+        state.clone(),
+        routed.route.clone(),
+        front,
+        mode,
+        upstream,
+        log,
+    );
+    let mut response = respond::sse(Body::from_stream(body));
+    if let Ok(endpoint) = routed.route.ready() {
+        add_route_header(&mut response, endpoint);
+    }
+    response
 }
 
 /// Sends the chat request with key fallback; an error status becomes the

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use http::StatusCode;
@@ -20,7 +19,7 @@ use modelgate_protocol::{ErrorKind, GatewayError};
 use modelgate_upstream::Endpoint;
 use serde_json::Value;
 
-use crate::forward::{self, Mode};
+use crate::forward::Mode;
 use crate::pipeline::{self, RequestLog, Routed, add_route_header, unix_secs};
 use crate::respond;
 use crate::state::AppState;
@@ -74,17 +73,9 @@ pub async fn run(
             routed.target.stream_decoder(&ctx),
             front.stream_encoder(&ctx),
         );
-        let stream = forward::stream(
-            state.clone(),
-            routed.route.clone(),
-            front,
-            mode,
-            upstream,
-            log,
-        );
-        let mut response = respond::sse(Body::from_stream(stream));
-        add_route_header(&mut response, endpoint);
-        return Ok(response);
+        return Ok(pipeline::streamed(
+            state, &routed, front, mode, upstream, log,
+        ));
     }
 
     let body = pipeline::read(state, endpoint, upstream, &log).await?;
