@@ -11,6 +11,7 @@ pub mod framing;
 pub mod ir;
 pub mod secret;
 pub mod spec;
+pub mod tap;
 pub mod translate;
 
 pub use ir::{ErrorKind, GatewayError, StreamEvent, Usage};

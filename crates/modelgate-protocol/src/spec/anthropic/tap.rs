@@ -16,9 +16,10 @@ use serde::Deserialize;
 
 use super::stream::event_type;
 use super::wire::{WireError, WireUsage};
-use crate::framing::sse::{SseDecoder, SseEvent};
+use crate::framing::sse::SseEvent;
 use crate::ir::Usage;
-pub use crate::spec::openai_chat::stream::StreamSummary;
+pub use crate::tap::StreamSummary;
+use crate::tap::{ReadEvent, StreamTap};
 
 #[derive(Deserialize)]
 struct StartTap {
@@ -69,67 +70,45 @@ struct ErrorTap {
 
 /// Watches the bytes of an Anthropic stream for usage, the stop reason,
 /// `message_stop` and error events.
-#[derive(Debug, Default)]
-pub struct MessagesStreamTap {
-    decoder: SseDecoder,
-    events: Vec<SseEvent>,
-    summary: StreamSummary,
-}
+pub type MessagesStreamTap = StreamTap<MessagesEvents>;
 
-impl MessagesStreamTap {
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// How an Anthropic event feeds the summary.
+#[derive(Debug)]
+pub struct MessagesEvents;
 
-    pub fn observe(&mut self, chunk: &[u8]) {
-        self.decoder.push(chunk, &mut self.events);
-        self.drain();
-    }
-
-    pub fn finish(mut self) -> StreamSummary {
-        self.decoder.finish(&mut self.events);
-        self.drain();
-        self.summary
-    }
-
-    pub fn summary(&self) -> &StreamSummary {
-        &self.summary
-    }
-
-    fn drain(&mut self) {
-        for event in self.events.drain(..) {
-            match event_type(&event) {
-                Some("message_start") => {
-                    if let Ok(start) = serde_json::from_str::<StartTap>(&event.data)
-                        && let Some(u) = start.message.usage
-                    {
-                        self.summary.usage = Some(u.apply(Usage::default()));
-                    }
+impl ReadEvent for MessagesEvents {
+    fn read(event: &SseEvent, summary: &mut StreamSummary) {
+        match event_type(event) {
+            Some("message_start") => {
+                if let Ok(start) = serde_json::from_str::<StartTap>(&event.data)
+                    && let Some(u) = start.message.usage
+                {
+                    summary.usage = Some(u.apply(Usage::default()));
                 }
-                Some("message_delta") => {
-                    if let Ok(delta) = serde_json::from_str::<DeltaTap>(&event.data) {
-                        if let Some(reason) = delta.delta.and_then(|d| d.stop_reason) {
-                            self.summary.finish_reason = Some(reason);
-                        }
-                        if let Some(u) = delta.usage {
-                            let base = self.summary.usage.unwrap_or_default();
-                            self.summary.usage = Some(u.apply(base));
-                        }
-                    }
-                }
-                Some("message_stop") => self.summary.done = true,
-                Some("error") => {
-                    let err = serde_json::from_str::<ErrorTap>(&event.data)
-                        .map(|e| e.error.message)
-                        .unwrap_or_default();
-                    self.summary.error = Some(if err.is_empty() {
-                        "stream error".to_owned()
-                    } else {
-                        err
-                    });
-                }
-                _ => {}
             }
+            Some("message_delta") => {
+                if let Ok(delta) = serde_json::from_str::<DeltaTap>(&event.data) {
+                    if let Some(reason) = delta.delta.and_then(|d| d.stop_reason) {
+                        summary.finish_reason = Some(reason);
+                    }
+                    if let Some(u) = delta.usage {
+                        let base = summary.usage.unwrap_or_default();
+                        summary.usage = Some(u.apply(base));
+                    }
+                }
+            }
+            Some("message_stop") => summary.done = true,
+            Some("error") => {
+                let err = serde_json::from_str::<ErrorTap>(&event.data)
+                    .map(|e| e.error.message)
+                    .unwrap_or_default();
+                summary.error = Some(if err.is_empty() {
+                    "stream error".to_owned()
+                } else {
+                    err
+                });
+            }
+            _ => {}
         }
     }
 }

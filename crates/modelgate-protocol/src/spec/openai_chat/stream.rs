@@ -2,80 +2,49 @@
 //! ([`ChatStreamTap`]), and the usage of a non-streamed body
 //! ([`usage_of_body`]).
 
-use crate::framing::sse::{SseDecoder, SseEvent};
+use crate::framing::sse::SseEvent;
 use crate::ir::Usage;
+pub use crate::tap::StreamSummary;
+use crate::tap::{ReadEvent, StreamTap};
 
 use super::wire::ResponseTap;
-
-/// What the tap learned from a stream.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StreamSummary {
-    pub usage: Option<Usage>,
-    pub finish_reason: Option<String>,
-    /// The upstream sent `data: [DONE]`.
-    pub done: bool,
-    /// The upstream sent an `{"error": ...}` event.
-    pub error: Option<String>,
-}
 
 /// Watches the bytes of an OpenAI chat stream for usage, finish reason,
 /// `[DONE]` and error events. Only events that can carry those fields are
 /// JSON-parsed, so the tap stays cheap on long streams.
-#[derive(Debug, Default)]
-pub struct ChatStreamTap {
-    decoder: SseDecoder,
-    events: Vec<SseEvent>,
-    summary: StreamSummary,
-}
+pub type ChatStreamTap = StreamTap<ChatEvents>;
 
-impl ChatStreamTap {
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// How an OpenAI chat event feeds the summary.
+#[derive(Debug)]
+pub struct ChatEvents;
 
-    pub fn observe(&mut self, chunk: &[u8]) {
-        self.decoder.push(chunk, &mut self.events);
-        self.drain();
-    }
-
-    pub fn finish(mut self) -> StreamSummary {
-        self.decoder.finish(&mut self.events);
-        self.drain();
-        self.summary
-    }
-
-    pub fn summary(&self) -> &StreamSummary {
-        &self.summary
-    }
-
-    fn drain(&mut self) {
-        for event in self.events.drain(..) {
-            let data = event.data.trim();
-            if data == "[DONE]" {
-                self.summary.done = true;
-                continue;
-            }
-            let interesting = data.contains("\"usage\":{")
-                || data.contains("\"usage\": {")
-                || data.contains("\"finish_reason\":\"")
-                || data.contains("\"finish_reason\": \"")
-                || data.starts_with("{\"error\"");
-            if !interesting {
-                continue;
-            }
-            let Ok(tap) = serde_json::from_str::<ResponseTap>(data) else {
-                continue;
-            };
-            if let Some(message) = tap.error_message() {
-                self.summary.error = Some(message);
-                continue;
-            }
-            if let Some(u) = &tap.usage {
-                self.summary.usage = Some(Usage::from(u));
-            }
-            if let Some(reason) = tap.choices.into_iter().find_map(|c| c.finish_reason) {
-                self.summary.finish_reason = Some(reason);
-            }
+impl ReadEvent for ChatEvents {
+    fn read(event: &SseEvent, summary: &mut StreamSummary) {
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            summary.done = true;
+            return;
+        }
+        let interesting = data.contains("\"usage\":{")
+            || data.contains("\"usage\": {")
+            || data.contains("\"finish_reason\":\"")
+            || data.contains("\"finish_reason\": \"")
+            || data.starts_with("{\"error\"");
+        if !interesting {
+            return;
+        }
+        let Ok(tap) = serde_json::from_str::<ResponseTap>(data) else {
+            return;
+        };
+        if let Some(message) = tap.error_message() {
+            summary.error = Some(message);
+            return;
+        }
+        if let Some(u) = &tap.usage {
+            summary.usage = Some(Usage::from(u));
+        }
+        if let Some(reason) = tap.choices.into_iter().find_map(|c| c.finish_reason) {
+            summary.finish_reason = Some(reason);
         }
     }
 }
