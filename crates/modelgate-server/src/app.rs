@@ -74,9 +74,64 @@ async fn console_placeholder() -> impl IntoResponse {
     ))
 }
 
-/// Serves until ctrl-c / SIGTERM, then lets open requests finish.
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    let app = router(state);
+/// Serves until ctrl-c / SIGTERM (or until this future is dropped), then
+/// lets open requests finish.
+///
+/// `workers` threads serve, each with its own single-threaded runtime
+/// accepting from the one listener. A connection, the requests on it, the
+/// upstream connections they use (clients are per thread, see
+/// `modelgate_upstream::client`) and every chunk of their streams stay on
+/// the thread that accepted it: no request wakes another thread, which on
+/// a small machine costs more than the request's own work (bench/README.md).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    workers: usize,
+) -> std::io::Result<()> {
+    let listener = listener.into_std()?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (ended_tx, mut ended) = tokio::sync::mpsc::unbounded_channel();
+    for index in 0..workers.max(1) {
+        let listener = listener.try_clone()?;
+        let state = state.clone();
+        let stopped = stopped.clone();
+        let ended_tx = ended_tx.clone();
+        std::thread::Builder::new()
+            .name(format!("modelgate-worker-{index}"))
+            .spawn(move || {
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .and_then(|runtime| runtime.block_on(serve_worker(listener, state, stopped)));
+                let _ = ended_tx.send(result);
+            })?;
+    }
+    drop(ended_tx);
+    // The workers hold the socket now: once they stop accepting, it closes.
+    drop(listener);
+    // A worker ending before the signal failed (its runtime or listener):
+    // stop the others and report it.
+    let early = tokio::select! {
+        () = shutdown_signal() => None,
+        result = ended.recv() => result,
+    };
+    let _ = stop.send(true);
+    let mut outcome = early.unwrap_or(Ok(()));
+    while let Some(result) = ended.recv().await {
+        if outcome.is_ok() {
+            outcome = result;
+        }
+    }
+    outcome
+}
+
+/// One serving thread's accept loop.
+async fn serve_worker(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     // Without TCP_NODELAY a response written in two pieces waits for the
     // client's delayed ACK (40 ms) on every keep-alive request.
     let listener = listener.tap_io(|tcp| {
@@ -84,9 +139,12 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> s
     });
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        // A dropped sender (the serving future went away) stops it too.
+        let _ = stopped.wait_for(|stop| *stop).await;
+    })
     .await
 }
 

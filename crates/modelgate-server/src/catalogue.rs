@@ -173,7 +173,6 @@ impl Catalogue {
 mod tests {
     use super::*;
     use modelgate_config::{EndpointConfig, TimeoutSettings};
-    use modelgate_upstream::ClientPool;
 
     fn endpoint(name: &str, models: &[&str], map: &[(&str, &str)]) -> EndpointConfig {
         let yaml = format!(
@@ -192,13 +191,7 @@ mod tests {
     }
 
     fn snapshot(endpoints: &[EndpointConfig]) -> Snapshot {
-        Snapshot::build(
-            endpoints,
-            vec![],
-            &[],
-            TimeoutSettings::default(),
-            &ClientPool::new(),
-        )
+        Snapshot::build(endpoints, vec![], &[], TimeoutSettings::default())
     }
 
     fn resolve(s: &Snapshot, model: &str) -> Result<Option<(String, String)>, GatewayError> {

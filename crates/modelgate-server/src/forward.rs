@@ -282,16 +282,25 @@ pub fn stream(
                 (Ok(endpoint), Ok(Some(Ok(chunk)))) => {
                     let mut out = f.mode.process(chunk, endpoint);
                     // Chunks that have already arrived go out in one write:
-                    // nothing waits for more, but a burst costs one syscall,
-                    // not one per event.
+                    // a burst costs one syscall, not one per event. The
+                    // upstream connection hands over one decoded chunk at a
+                    // time, so when none is ready we yield once to let it
+                    // decode what its buffer already holds; nothing waits
+                    // for the network or a timer.
                     let mut gathered: Option<BytesMut> = None;
+                    let mut yielded = false;
                     while !f.mode.is_complete() {
                         match f.upstream.next().now_or_never() {
+                            None if !yielded => {
+                                tokio::task::yield_now().await;
+                                yielded = true;
+                            }
                             None => break,
                             Some(Some(Ok(more))) => {
                                 let more = f.mode.process(more, endpoint);
                                 let buf = gathered.get_or_insert_with(|| BytesMut::from(&out[..]));
                                 buf.extend_from_slice(&more);
+                                yielded = false;
                             }
                             Some(other) => {
                                 f.held = Some(other);

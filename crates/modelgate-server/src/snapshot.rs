@@ -10,7 +10,7 @@ use std::sync::Arc;
 use modelgate_config::{EndpointConfig, TimeoutSettings};
 use modelgate_protocol::{ErrorKind, GatewayError};
 use modelgate_store::GatewayKey;
-use modelgate_upstream::{ClientPool, Endpoint};
+use modelgate_upstream::Endpoint;
 
 /// Where an endpoint was declared. File endpoints are read-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -72,7 +72,6 @@ impl Snapshot {
         store_endpoints: Vec<EndpointConfig>,
         keys: &[GatewayKey],
         timeouts: TimeoutSettings,
-        pool: &ClientPool,
     ) -> Self {
         let mut routes = BTreeMap::new();
         let declared = file_endpoints
@@ -87,7 +86,7 @@ impl Snapshot {
                 tracing::warn!(endpoint = %config.name, "endpoint in the store has the same name as one in the config file; the file's is used");
                 continue;
             }
-            let endpoint = prepare(&config, timeouts, pool);
+            let endpoint = prepare(&config, timeouts);
             if let Err(e) = &endpoint {
                 tracing::warn!(endpoint = %config.name, "endpoint is not usable: {}", e.message);
             }
@@ -112,17 +111,13 @@ impl Snapshot {
     }
 }
 
-fn prepare(
-    config: &EndpointConfig,
-    timeouts: TimeoutSettings,
-    pool: &ClientPool,
-) -> Result<Endpoint, GatewayError> {
+fn prepare(config: &EndpointConfig, timeouts: TimeoutSettings) -> Result<Endpoint, GatewayError> {
     let resolved = config.resolve(&modelgate_config::env_lookup).map_err(|e| {
         GatewayError::new(ErrorKind::InvalidRequest, e.to_string())
             .with_status(500)
             .with_code("endpoint_misconfigured")
     })?;
-    let endpoint = Endpoint::build(&resolved, timeouts, pool).map_err(|e| {
+    let endpoint = Endpoint::build(&resolved, timeouts).map_err(|e| {
         GatewayError::new(ErrorKind::InvalidRequest, e.to_string())
             .with_status(500)
             .with_code("endpoint_misconfigured")

@@ -6,7 +6,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use modelgate_config::ConfigFile;
 use modelgate_store::{Store, StoreError};
-use modelgate_upstream::{ClientPool, KeyCooldowns};
+use modelgate_upstream::KeyCooldowns;
 
 use crate::catalogue::Catalogue;
 use crate::snapshot::Snapshot;
@@ -30,7 +30,6 @@ pub struct AppState {
     pub snapshot: ArcSwap<Snapshot>,
     pub catalogue: Catalogue,
     pub cooldowns: KeyCooldowns,
-    pub pool: ClientPool,
     pub usage: UsageRecorder,
 }
 
@@ -48,7 +47,6 @@ impl AppState {
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             catalogue: Catalogue::new(),
             cooldowns: KeyCooldowns::new(),
-            pool: ClientPool::new(),
             usage,
         });
         state.rebuild().await?;
@@ -59,13 +57,7 @@ impl AppState {
     pub async fn rebuild(&self) -> Result<(), StoreError> {
         let stored = self.store.list_endpoints().await?;
         let keys = self.store.list_gateway_keys().await?;
-        let snapshot = Snapshot::build(
-            &self.file.endpoints,
-            stored,
-            &keys,
-            self.file.timeouts,
-            &self.pool,
-        );
+        let snapshot = Snapshot::build(&self.file.endpoints, stored, &keys, self.file.timeouts);
         self.snapshot.store(Arc::new(snapshot));
         Ok(())
     }

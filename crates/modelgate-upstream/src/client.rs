@@ -1,30 +1,29 @@
-//! One pooled HTTP client per connect timeout.
+//! The pooled HTTP clients: one per serving thread and connect timeout.
 //!
 //! reqwest sets the connect timeout on the client, not per request, and a
 //! client owns its keep-alive pool; so endpoints that share a connect
-//! timeout share a client (and its pool) instead of each building one.
+//! timeout share a client. Each thread keeps its own: the gateway serves
+//! from one single-threaded runtime per core (see the server's `app`), and
+//! a connection made on a thread is driven by a task of that thread's
+//! runtime, so a request never wakes another thread to reach its upstream.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::cell::RefCell;
 use std::time::Duration;
 
-#[derive(Debug, Default)]
-pub struct ClientPool {
-    clients: Mutex<HashMap<Duration, reqwest::Client>>,
+thread_local! {
+    static CLIENTS: RefCell<Vec<(Duration, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
 }
 
-impl ClientPool {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn get(&self, connect_timeout: Duration) -> reqwest::Client {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        clients
-            .entry(connect_timeout)
-            .or_insert_with(|| build_client(connect_timeout))
-            .clone()
-    }
+/// This thread's client for endpoints with this connect timeout.
+pub fn for_this_thread(connect_timeout: Duration) -> reqwest::Client {
+    CLIENTS.with_borrow_mut(|clients| {
+        if let Some((_, client)) = clients.iter().find(|(t, _)| *t == connect_timeout) {
+            return client.clone();
+        }
+        let client = build_client(connect_timeout);
+        clients.push((connect_timeout, client.clone()));
+        client
+    })
 }
 
 fn build_client(connect_timeout: Duration) -> reqwest::Client {

@@ -124,7 +124,7 @@ async fn attempt(
     extra: &HeaderMap,
 ) -> Result<reqwest::Response, GatewayError> {
     let mut request = ep
-        .client
+        .client()
         .request(method.clone(), url)
         .headers(ep.headers.clone());
     if let Some((name, value)) = auth {

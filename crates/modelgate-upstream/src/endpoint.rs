@@ -8,7 +8,6 @@ use modelgate_protocol::secret::ApiKey;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::Operation;
-use crate::client::ClientPool;
 
 /// An endpoint with its `${VAR}`s resolved and everything a request needs
 /// prepared once, so the request path allocates nothing for configuration.
@@ -25,7 +24,6 @@ pub struct Endpoint {
     pub add_params: serde_json::Map<String, serde_json::Value>,
     pub drop_params: Vec<String>,
     pub timeouts: TimeoutSettings,
-    pub client: reqwest::Client,
     /// The chat operation's URL, parsed once: parsing it per request
     /// showed up in profiles of the hot path.
     pub chat_url: reqwest::Url,
@@ -43,7 +41,6 @@ impl Endpoint {
     pub fn build(
         config: &EndpointConfig,
         defaults: TimeoutSettings,
-        pool: &ClientPool,
     ) -> Result<Self, EndpointBuildError> {
         let fail = |message: String| EndpointBuildError {
             endpoint: config.name.clone(),
@@ -96,9 +93,13 @@ impl Endpoint {
             add_params: config.add_params.clone(),
             drop_params: config.drop_params.clone(),
             timeouts,
-            client: pool.get(timeouts.connect.0),
             chat_url,
         })
+    }
+
+    /// The pooled client to reach it from this thread.
+    pub fn client(&self) -> reqwest::Client {
+        crate::client::for_this_thread(self.timeouts.connect.0)
     }
 
     /// The URL of an operation: `{base}/{path}`, or the base URL itself for

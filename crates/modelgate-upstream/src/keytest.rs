@@ -78,7 +78,7 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
         (Method::GET, ep.url(Operation::Models))
     };
     let mut request = ep
-        .client
+        .client()
         .request(method.clone(), &url)
         .headers(ep.headers.clone());
     if let Some(key) = key {

@@ -14,7 +14,6 @@ pub mod errors;
 pub mod keytest;
 pub mod models;
 
-pub use client::ClientPool;
 pub use cooldown::KeyCooldowns;
 pub use dispatch::{UpstreamResponse, send};
 pub use endpoint::{Endpoint, EndpointBuildError};

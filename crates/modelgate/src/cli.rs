@@ -93,6 +93,10 @@ pub struct ServeArgs {
     /// Require gateway keys even on a loopback address.
     #[arg(long)]
     pub require_keys: bool,
+    /// Serving threads, each with its own runtime and upstream connections
+    /// [default: the number of CPUs].
+    #[arg(long, env = "MODELGATE_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,8 +8,8 @@ mod table;
 
 use std::process::ExitCode;
 
-/// mimalloc: the request path allocates and frees many small buffers from
-/// two threads; measured in bench/README.md.
+/// mimalloc: the request path allocates and frees many small buffers on
+/// every serving thread; measured in bench/README.md.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -20,7 +20,9 @@ use crate::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(matches!(cli.command, Command::Serve(_)));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread here: `serve` starts its own serving threads (one
+    // runtime each); this one only waits for signals and writes usage.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

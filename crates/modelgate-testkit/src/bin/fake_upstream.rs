@@ -15,7 +15,8 @@
 //! before the answer). `GET /v1/models` answers in Anthropic's shape when
 //! the request has `anthropic-version`.
 //!
-//! Flags: `--listen ADDR` (default 127.0.0.1:0), `--chunks N`, `--delay-ms MS`
+//! Flags: `--listen ADDR` (default 127.0.0.1:0), `--threads N` (default: one
+//! per CPU), `--chunks N`, `--delay-ms MS`
 //! (between stream chunks), `--canned` (benchmarks: the same pre-serialized
 //! answer to every request, `N` chunks when streamed, no request parsing). Prints `fake-upstream listening on http://ADDR`.
 
@@ -95,6 +96,7 @@ fn main() {
         canned: None,
     };
     let mut canned = false;
+    let mut threads: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || {
@@ -104,6 +106,15 @@ fn main() {
         match arg.as_str() {
             "--listen" => listen = value(),
             "--canned" => canned = true,
+            "--threads" => {
+                threads = Some(
+                    value()
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .unwrap_or_else(|| usage("--threads takes a number above 0")),
+                )
+            }
             "--chunks" => {
                 options.chunks = Some(
                     value()
@@ -124,7 +135,19 @@ fn main() {
     if canned {
         options.canned = Some(Arc::new(Canned::new(options.chunks.unwrap_or(20))));
     }
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    // One thread answers without cross-thread wake-ups; more use a
+    // work-stealing runtime.
+    let runtime = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Runtime::new(),
+    }
+    .expect("tokio runtime");
     runtime.block_on(async move {
         let app = Router::new()
             .route("/v1/models", get(models))
@@ -147,7 +170,7 @@ fn main() {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS] [--canned]"
+        "fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS] [--canned] [--threads N]"
     );
     std::process::exit(2)
 }

@@ -31,7 +31,11 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<()> {
     // The one line scripts and tests wait for (port 0 picks a free port).
     println!("modelgate listening on http://{addr}");
     std::io::stdout().flush().ok();
-    modelgate_server::app::serve(listener, state.clone()).await?;
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    modelgate_server::app::serve(listener, state.clone(), workers).await?;
     state.usage.flush().await;
     Ok(())
 }
@@ -50,6 +54,7 @@ mod tests {
         ServeArgs {
             listen: listen.parse().unwrap(),
             require_keys,
+            workers: None,
         }
     }
 

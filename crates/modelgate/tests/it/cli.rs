@@ -256,3 +256,90 @@ async fn serve_announces_its_address_and_answers_healthz() {
     assert!(dir.path().join("data/admin.token").exists());
     child.kill().await.unwrap();
 }
+
+/// SIGTERM stops new work but lets an open stream finish, on every
+/// serving thread, and the process then exits cleanly.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_finishes_open_streams_on_sigterm_then_exits() {
+    let (chunks, rx) = tokio::sync::mpsc::channel(8);
+    let rx = std::sync::Mutex::new(Some(rx));
+    let upstream =
+        FakeUpstream::start(move |_| Reply::Stream(rx.lock().unwrap().take().expect("one stream")))
+            .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_config(
+        dir.path(),
+        &format!(
+            "endpoints:\n  - name: slow\n    spec: openai-chat-completions\n    base_url: {}\n    api_key: sk-slow-key-000001\n",
+            upstream.url("/v1")
+        ),
+    );
+    let mut child = modelgate(dir.path())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "3",
+            "--config",
+            &file,
+        ])
+        .env("MODELGATE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next_line()
+        .await
+        .unwrap()
+        .expect("serve prints its address");
+    let url = line.strip_prefix("modelgate listening on ").expect(&line);
+    let mut logs = BufReader::new(child.stderr.take().unwrap()).lines();
+
+    let pieces: Vec<String> = ["Hello", " from", " a", " stream"]
+        .iter()
+        .map(|p| openai::chunk("m", serde_json::json!({"content": p}), None))
+        .collect();
+    chunks.send(pieces[0].clone().into()).await.unwrap();
+    let mut response = reqwest::Client::new()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&serde_json::json!({"model": "slow/m", "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = String::from_utf8(response.chunk().await.unwrap().unwrap().to_vec()).unwrap();
+    assert!(body.contains("Hello"), "{body}");
+
+    let pid = child.id().expect("running").to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    // Shutdown has begun before the rest of the stream is sent.
+    while let Some(log) = logs.next_line().await.unwrap() {
+        if log.contains("shutting down") {
+            break;
+        }
+    }
+    for piece in &pieces[1..] {
+        chunks.send(piece.clone().into()).await.unwrap();
+    }
+    chunks
+        .send(openai::chunk("m", serde_json::json!({}), Some("stop")).into())
+        .await
+        .unwrap();
+    chunks.send("data: [DONE]\n\n".into()).await.unwrap();
+    drop(chunks);
+    while let Some(more) = response.chunk().await.unwrap() {
+        body.push_str(&String::from_utf8_lossy(&more));
+    }
+    assert!(body.contains(" stream"), "{body}");
+    assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -43,7 +43,7 @@ impl Gateway {
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(modelgate_server::app::serve(listener, state.clone()));
+        tokio::spawn(modelgate_server::app::serve(listener, state.clone(), 2));
         Self {
             url,
             state,
