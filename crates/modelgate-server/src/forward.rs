@@ -244,6 +244,11 @@ impl Drop for Forwarding {
 }
 
 /// The client-facing body of a streamed response.
+///
+/// A task of its own reads the upstream and hands the body whole batches:
+/// the upstream connection decodes one chunk at a time, and were the body
+/// itself to wait for the next one, each wait would make the server write
+/// what it had, a syscall per event.
 pub fn stream(
     state: Arc<AppState>,
     route: Arc<Route>,
@@ -266,76 +271,124 @@ pub fn stream(
         state,
         log: Some(log),
     };
-    futures_util::stream::unfold(forwarding, |mut f| async move {
+    // One batch in flight: a slow client holds the upstream back instead
+    // of piling its answer up in memory.
+    let (batches, received) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(forwarding.run(batches));
+    futures_util::stream::unfold(received, |mut received| async move {
+        let batch = received.recv().await?;
+        Some((Ok(batch), received))
+    })
+}
+
+impl Forwarding {
+    /// Sends batches until the stream ends or the client goes away.
+    async fn run(mut self, batches: tokio::sync::mpsc::Sender<Bytes>) {
         loop {
-            if f.finished {
+            let batch = tokio::select! {
+                batch = self.next_batch() => batch,
+                () = batches.closed() => return,
+            };
+            let Some(batch) = batch else { return };
+            if batches.send(batch).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// What goes to the client next: every chunk that has arrived, handled
+    /// by the mode; `None` once the stream is over.
+    async fn next_batch(&mut self) -> Option<Bytes> {
+        loop {
+            if self.finished {
                 return None;
             }
-            let next = match f.held.take() {
+            let next = match self.held.take() {
                 Some(held) => Ok(held),
-                None => tokio::time::timeout(f.idle, f.upstream.next()).await,
+                None => tokio::time::timeout(self.idle, self.upstream.next()).await,
             };
-            let route = Arc::clone(&f.route);
+            let route = Arc::clone(&self.route);
             let failure = match (route.ready(), next) {
                 // Unreachable (routes never change), but never a silent end.
                 (Err(e), _) => e,
                 (Ok(endpoint), Ok(Some(Ok(chunk)))) => {
-                    let mut out = f.mode.process(chunk, endpoint);
-                    // Chunks that have already arrived go out in one write:
-                    // a burst costs one syscall, not one per event. The
-                    // upstream connection hands over one decoded chunk at a
-                    // time, so when none is ready we yield once to let it
-                    // decode what its buffer already holds; nothing waits
-                    // for the network or a timer.
-                    let mut gathered: Option<BytesMut> = None;
-                    let mut yielded = false;
-                    while !f.mode.is_complete() {
-                        match f.upstream.next().now_or_never() {
-                            None if !yielded => {
-                                tokio::task::yield_now().await;
-                                yielded = true;
-                            }
-                            None => break,
-                            Some(Some(Ok(more))) => {
-                                let more = f.mode.process(more, endpoint);
-                                let buf = gathered.get_or_insert_with(|| BytesMut::from(&out[..]));
-                                buf.extend_from_slice(&more);
-                                yielded = false;
-                            }
-                            Some(other) => {
-                                f.held = Some(other);
-                                break;
-                            }
-                        }
-                    }
-                    if let Some(buf) = gathered {
-                        out = buf.freeze();
-                    }
+                    let out = self.gather(chunk, endpoint).await;
                     // A translated stream is over once its end was encoded;
                     // an upstream that keeps the connection open is not waited for.
-                    f.finished = f.mode.is_complete();
+                    self.finished = self.mode.is_complete();
                     if out.is_empty() {
                         continue;
                     }
-                    return Some((Ok(out), f));
+                    return Some(out);
                 }
                 (Ok(endpoint), Ok(None)) => {
-                    f.finished = true;
-                    match f.mode.end(endpoint) {
+                    self.finished = true;
+                    match self.mode.end(endpoint) {
                         Ok(rest) if rest.is_empty() => return None,
-                        Ok(rest) => return Some((Ok(rest), f)),
+                        Ok(rest) => return Some(rest),
                         Err(e) => e,
                     }
                 }
                 (Ok(endpoint), Ok(Some(Err(e)))) => errors::body_error(endpoint, &e),
                 (Ok(endpoint), Err(_)) => errors::idle_timeout(endpoint),
             };
-            f.finished = true;
+            self.finished = true;
             tracing::warn!(endpoint = %route.name(), "stream failed: {}", failure.message);
-            let event = f.mode.fail(f.front, failure);
-            return Some((Ok(event), f));
+            return Some(self.mode.fail(self.front, failure));
         }
-    })
+    }
+
+    /// `chunk` and the chunks that have already arrived after it, as one
+    /// write: a burst costs one syscall, not one per event. The upstream
+    /// connection hands over one decoded chunk at a time, so when none is
+    /// ready this yields once to let it decode what its buffer already
+    /// holds; nothing waits for the network or a timer.
+    async fn gather(&mut self, chunk: Bytes, endpoint: &Endpoint) -> Bytes {
+        let first = self.mode.process(chunk, endpoint);
+        let mut gathered: Option<BytesMut> = None;
+        let mut yielded = false;
+        while !self.mode.is_complete() {
+            match self.upstream.next().now_or_never() {
+                None if !yielded => {
+                    YieldToReady(false).await;
+                    yielded = true;
+                }
+                None => break,
+                Some(Some(Ok(more))) => {
+                    let more = self.mode.process(more, endpoint);
+                    gathered
+                        .get_or_insert_with(|| BytesMut::from(&first[..]))
+                        .extend_from_slice(&more);
+                    yielded = false;
+                }
+                Some(other) => {
+                    // An error or the end: handled on the next turn.
+                    self.held = Some(other);
+                    break;
+                }
+            }
+        }
+        gathered.map_or(first, BytesMut::freeze)
+    }
+}
+
+/// Lets the tasks already woken (here, the upstream connection this task
+/// just asked for its next chunk) run before this one goes on. Unlike
+/// `tokio::task::yield_now` it does not make the runtime poll for I/O
+/// first: that is a syscall per event, the very cost gathering saves.
+struct YieldToReady(bool);
+
+impl std::future::Future for YieldToReady {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
 
 /// Reads a whole non-streamed body, bounded by the idle timeout.

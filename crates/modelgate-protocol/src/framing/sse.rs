@@ -40,20 +40,25 @@ impl SseDecoder {
             }
         }
         while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.line.extend_from_slice(&rest[..pos]);
-            let is_cr = rest[pos] == b'\r';
+            let (content, end) = (&rest[..pos], rest[pos]);
             rest = &rest[pos + 1..];
-            if is_cr {
+            if end == b'\r' {
                 match rest.first() {
                     Some(b'\n') => rest = &rest[1..],
                     None => self.after_cr = true,
                     Some(_) => {}
                 }
             }
-            let line = std::mem::take(&mut self.line);
-            self.process_line(&line, out);
-            self.line = line;
-            self.line.clear();
+            if self.line.is_empty() {
+                // The whole line is in this chunk: no copy.
+                self.process_line(content, out);
+            } else {
+                self.line.extend_from_slice(content);
+                let line = std::mem::take(&mut self.line);
+                self.process_line(&line, out);
+                self.line = line;
+                self.line.clear();
+            }
         }
         self.line.extend_from_slice(rest);
     }
@@ -84,7 +89,12 @@ impl SseDecoder {
             }
             None => (line, &b""[..]),
         };
-        let value = String::from_utf8_lossy(value);
+        // Valid UTF-8 (the rule) is checked the fast way; the lossy
+        // conversion is only for the rare invalid byte.
+        let value = match std::str::from_utf8(value) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(value),
+        };
         match field {
             b"data" => {
                 if self.has_data {

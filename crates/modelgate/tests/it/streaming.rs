@@ -184,3 +184,23 @@ async fn a_stream_missing_only_its_terminator_gets_one() {
     assert!(all.ends_with("data: [DONE]\n\n"), "{all}");
     assert!(!all.contains("\"error\""), "{all}");
 }
+
+#[tokio::test]
+async fn a_client_that_goes_away_closes_the_upstream_stream_and_is_recorded() {
+    let (upstream, tx) = scripted_stream().await;
+    let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "")])).await;
+    let mut response = open_stream(&gw, "local/m").await;
+    tx.send(openai::chunk("m", json!({"role": "assistant", "content": "first"}), None).into())
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    read_until(&mut response, &mut seen, "first").await;
+
+    drop(response);
+    // The gateway let go of the upstream: its stream has no reader left.
+    tx.closed().await;
+    gw.state.usage.flush().await;
+    let summary = gw.state.store.usage_summary().await.unwrap();
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0].requests, 1);
+}
