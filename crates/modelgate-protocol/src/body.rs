@@ -73,7 +73,10 @@ impl<'a> JsonObject<'a> {
     }
 
     pub fn set_str(&mut self, key: &str, value: &str) {
-        self.set(key, &Value::String(value.to_owned()));
+        // Straight to JSON text: no `Value` and no formatter on the hot path.
+        let json = serde_json::to_string(value).expect("a string serializes to JSON");
+        let raw = RawValue::from_string(json).expect("a serialized string is valid JSON");
+        self.set_raw(key, raw);
     }
 
     fn set_raw(&mut self, key: &str, raw: Box<RawValue>) {

@@ -321,6 +321,7 @@ pub fn add_route_header(response: &mut Response, ep: &Endpoint) {
 }
 
 /// What is recorded about a request once it ends.
+#[derive(Clone)]
 pub struct RequestLog {
     pub endpoint: String,
     pub model: String,
@@ -330,24 +331,26 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
+    /// Records the request's end (its strings move into the record).
     pub fn finish(self, state: &AppState, status: u16, usage: Option<Usage>) {
-        self.record(state, status, usage);
-    }
-
-    pub fn record(&self, state: &AppState, status: u16, usage: Option<Usage>) {
         tracing::debug!(endpoint = %self.endpoint, model = %self.model, status, "request finished");
         state.usage.record(UsageRecord {
             at: unix_millis(),
             latency_ms: elapsed_ms(self.started),
-            endpoint: self.endpoint.clone(),
-            model: self.model.clone(),
-            caller: self.caller.clone(),
+            endpoint: self.endpoint,
+            model: self.model,
+            caller: self.caller,
             status,
             stream: self.stream,
             input_tokens: usage.map(|u| u.prompt_total()),
             output_tokens: usage.map(|u| u.output),
             cached_tokens: usage.map(|u| u.cache_read),
         });
+    }
+
+    /// Records a failure of a request that goes on being handled.
+    pub fn record(&self, state: &AppState, status: u16, usage: Option<Usage>) {
+        self.clone().finish(state, status, usage);
     }
 }
 

@@ -53,7 +53,13 @@ impl ReadEvent for ChatEvents {
 /// top-level `usage`), in canonical terms; `None` when the body is not JSON
 /// or has no usage.
 pub fn usage_of_body(body: &[u8]) -> Option<Usage> {
-    serde_json::from_slice::<ResponseTap>(body)
+    /// Only `usage`: every other field is skipped, not built.
+    #[derive(serde::Deserialize)]
+    struct UsageOnly {
+        #[serde(default)]
+        usage: Option<super::wire::ChatUsage>,
+    }
+    serde_json::from_slice::<UsageOnly>(body)
         .ok()?
         .usage
         .as_ref()
