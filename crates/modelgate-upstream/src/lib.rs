@@ -1,7 +1,8 @@
 //! Egress: everything modelgate does to reach an endpoint.
 //!
 //! [`Endpoint`] is an endpoint's configuration made ready to use (variables
-//! resolved, headers parsed, a pooled HTTP client chosen). [`dispatch`] sends
+//! resolved, headers parsed, its chat URL parsed); it reaches the upstream
+//! through the calling thread's pooled client ([`client`]). [`dispatch`] sends
 //! a request with key fallback; [`keytest`] and [`models`] are the two other
 //! things the gateway asks of an endpoint.
 
