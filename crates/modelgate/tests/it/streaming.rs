@@ -50,6 +50,18 @@ async fn read_until(response: &mut reqwest::Response, seen: &mut String, needle:
     }
 }
 
+/// Opens a stream through `gw` and reads it until the client has the
+/// upstream's first chunk (`"first"`), sent through `tx`.
+async fn first_chunk_read(gw: &Gateway, tx: &mpsc::Sender<Bytes>) -> (reqwest::Response, String) {
+    let mut response = open_stream(gw, "local/m").await;
+    tx.send(openai::chunk("m", json!({"role": "assistant", "content": "first"}), None).into())
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    read_until(&mut response, &mut seen, "first").await;
+    (response, seen)
+}
+
 async fn rest(mut response: reqwest::Response, mut seen: String) -> String {
     while let Some(chunk) = response.chunk().await.unwrap() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
@@ -61,14 +73,8 @@ async fn rest(mut response: reqwest::Response, mut seen: String) -> String {
 async fn chunks_reach_the_client_before_the_upstream_finishes() {
     let (upstream, tx) = scripted_stream().await;
     let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "")])).await;
-    let mut response = open_stream(&gw, "local/m").await;
-
-    tx.send(openai::chunk("m", json!({"role": "assistant", "content": "first"}), None).into())
-        .await
-        .unwrap();
-    let mut seen = String::new();
     // The upstream has sent one chunk and is still open: the client already has it.
-    read_until(&mut response, &mut seen, "first").await;
+    let (response, seen) = first_chunk_read(&gw, &tx).await;
     assert!(!seen.contains("[DONE]"));
 
     for event in [
@@ -189,12 +195,7 @@ async fn a_stream_missing_only_its_terminator_gets_one() {
 async fn a_client_that_goes_away_closes_the_upstream_stream_and_is_recorded() {
     let (upstream, tx) = scripted_stream().await;
     let gw = Gateway::start(&config(&[endpoint("local", &upstream.url("/v1"), "")])).await;
-    let mut response = open_stream(&gw, "local/m").await;
-    tx.send(openai::chunk("m", json!({"role": "assistant", "content": "first"}), None).into())
-        .await
-        .unwrap();
-    let mut seen = String::new();
-    read_until(&mut response, &mut seen, "first").await;
+    let (response, _) = first_chunk_read(&gw, &tx).await;
 
     drop(response);
     // The gateway let go of the upstream: its stream has no reader left.
