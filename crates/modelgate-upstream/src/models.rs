@@ -46,7 +46,10 @@ pub async fn fetch_models(
         let url = match (ep.spec, &after) {
             (Spec::Anthropic, None) => format!("{base}?limit=1000"),
             (Spec::Anthropic, Some(id)) => {
-                format!("{base}?limit=1000&after_id={}", query_escape(id))
+                format!(
+                    "{base}?limit=1000&after_id={}",
+                    crate::endpoint::percent_encode(id)
+                )
             }
             _ => base.clone(),
         };
@@ -97,16 +100,4 @@ async fn fetch_page(
             ),
         )
     })
-}
-
-/// Percent-encodes a query value.
-fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -177,15 +177,3 @@ pub fn error_message(value: &Value) -> Option<String> {
         .as_str()
         .map(str::to_owned)
 }
-
-/// Percent-encodes a path segment (endpoint names are plain, but be safe).
-pub fn segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}

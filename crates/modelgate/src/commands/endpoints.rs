@@ -7,7 +7,9 @@ use http::Method;
 use serde_json::{Map, Value, json};
 
 use crate::cli::{EndpointArgs, EndpointsCommand, Global};
-use crate::conn::{Conn, segment};
+use modelgate_upstream::endpoint::percent_encode;
+
+use crate::conn::Conn;
 use crate::table;
 
 pub async fn run(global: &Global, command: &EndpointsCommand) -> Result<ExitCode> {
@@ -23,14 +25,14 @@ pub async fn run(global: &Global, command: &EndpointsCommand) -> Result<ExitCode
         }
         EndpointsCommand::Update(args) => {
             let body = settings(args, false)?;
-            let path = format!("/api/endpoints/{}", segment(&args.name));
+            let path = format!("/api/endpoints/{}", percent_encode(&args.name));
             let updated = conn.admin(Method::PATCH, &path, Some(&body)).await?;
             print_one(global, &updated, "updated");
         }
         EndpointsCommand::Rm { name } => {
             conn.admin(
                 Method::DELETE,
-                &format!("/api/endpoints/{}", segment(name)),
+                &format!("/api/endpoints/{}", percent_encode(name)),
                 None,
             )
             .await?;
@@ -101,7 +103,7 @@ async fn list(global: &Global, conn: &Conn) -> Result<()> {
 
 /// One line per key: `KEY  VERDICT  HINT`; success only when every key is ok.
 async fn test(global: &Global, conn: &Conn, name: &str) -> Result<ExitCode> {
-    let path = format!("/api/endpoints/{}/test", segment(name));
+    let path = format!("/api/endpoints/{}/test", percent_encode(name));
     let report = conn.admin(Method::POST, &path, None).await?;
     if global.json {
         println!("{report}");

@@ -5,7 +5,9 @@ use http::Method;
 use serde_json::json;
 
 use crate::cli::{Global, KeysCommand};
-use crate::conn::{Conn, segment};
+use modelgate_upstream::endpoint::percent_encode;
+
+use crate::conn::Conn;
 use crate::table;
 
 pub async fn run(global: &Global, command: &KeysCommand) -> Result<()> {
@@ -53,8 +55,12 @@ pub async fn run(global: &Global, command: &KeysCommand) -> Result<()> {
             table::print(&["ID", "NAME", "KEY", "STATUS"], &rows);
         }
         KeysCommand::Revoke { id } => {
-            conn.admin(Method::DELETE, &format!("/api/keys/{}", segment(id)), None)
-                .await?;
+            conn.admin(
+                Method::DELETE,
+                &format!("/api/keys/{}", percent_encode(id)),
+                None,
+            )
+            .await?;
             println!("revoked {id}");
         }
     }

@@ -6,7 +6,9 @@ use http::Method;
 use serde_json::{Value, json};
 
 use crate::cli::Global;
-use crate::conn::{Conn, segment};
+use modelgate_upstream::endpoint::percent_encode;
+
+use crate::conn::Conn;
 use crate::table;
 
 pub async fn run(global: &Global, only: Option<&str>) -> Result<()> {
@@ -22,7 +24,7 @@ pub async fn run(global: &Global, only: Option<&str>) -> Result<()> {
     };
     let mut all = Vec::new();
     for name in &names {
-        let path = format!("/api/endpoints/{}/models", segment(name));
+        let path = format!("/api/endpoints/{}/models", percent_encode(name));
         all.push(conn.admin(Method::GET, &path, None).await?);
     }
     if global.json {
