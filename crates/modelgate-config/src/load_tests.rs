@@ -69,7 +69,7 @@ fn full_example() {
         "kept unresolved"
     );
     assert_eq!(local.models.default, vec!["llama3.1:8b", "qwen3"]);
-    assert!(local.models.fetch);
+    assert_eq!(local.models.fetch, Some(true));
     assert_eq!(local.model_map["fast"], "llama3.1:8b");
     assert_eq!(local.headers["X-Org"], "acme");
     assert_eq!(

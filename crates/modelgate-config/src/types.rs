@@ -22,9 +22,39 @@ pub struct ConfigFile {
     /// Gateway authentication for callers.
     #[serde(default)]
     pub auth: AuthSettings,
+    /// Who may talk to the gateway over HTTP, and how it shuts down.
+    #[serde(default)]
+    pub server: ServerSettings,
     /// The custom endpoints.
     #[serde(default)]
     pub endpoints: Vec<EndpointConfig>,
+}
+
+/// The HTTP side of the gateway: trust boundaries and shutdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Extra `Host` names accepted when listening on a loopback address
+    /// (`localhost`, `127.0.0.1` and `[::1]` always are). Guards against
+    /// DNS rebinding: a web page cannot reach the gateway under its own name.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call the gateway (CORS), e.g.
+    /// `http://localhost:3000`; `*` allows any. Default: none, so a web page
+    /// of another origin cannot spend your credit.
+    pub cors_origins: Vec<String>,
+    /// How long open requests and streams may take to finish after a
+    /// shutdown signal; a second signal stops at once. Default 30s.
+    pub drain_timeout: HumanDuration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
+            drain_timeout: HumanDuration(Duration::from_secs(30)),
+        }
+    }
 }
 
 /// One custom endpoint: a service that speaks one of the seven specs.
@@ -117,6 +147,13 @@ impl EndpointConfig {
             .or(self.default_max_tokens)
     }
 
+    /// Whether the endpoint's own model list is fetched: `models.fetch`,
+    /// by default every endpoint but a direct one (whose base URL is an
+    /// operation, with no list beside it).
+    pub fn fetches_models(&self) -> bool {
+        self.models.fetch.unwrap_or(!self.direct_endpoint)
+    }
+
     /// The keys in the order they are tried.
     pub fn keys(&self) -> Vec<&str> {
         self.api_key
@@ -134,9 +171,11 @@ pub struct ModelsConfig {
     /// Model ids that are always listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub default: Vec<String>,
-    /// Also fetch the list from the endpoint (`GET {base}/models`).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub fetch: bool,
+    /// Also fetch the list the endpoint serves (`GET {base}/models`), at
+    /// start, after a change and in the background every `catalogue.ttl`.
+    /// Default: true, except for direct endpoints (they have no list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch: Option<bool>,
     /// Per-model `max_tokens` default (upstream model id → tokens), for
     /// specs that require `max_tokens` when the client gave none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -372,6 +372,9 @@ pub async fn create_key(
             state.rebuild().await.map_err(store_error)?;
             let mut view = key_view(&created.key);
             view["token"] = json!(created.token);
+            // Whether callers must present a key right now: a key created on
+            // an open loopback gateway is only used for attribution.
+            view["keys_required"] = json!(state.settings.require_keys);
             Ok((StatusCode::CREATED, view))
         }
         .await,

@@ -72,7 +72,7 @@ impl Catalogue {
         let stale: Vec<_> = snapshot
             .routes
             .values()
-            .filter(|r| r.config.models.fetch && self.fresh(r.name(), ttl).is_none())
+            .filter(|r| r.config.fetches_models() && self.fresh(r.name(), ttl).is_none())
             .filter_map(|r| r.endpoint.as_ref().ok())
             .collect();
         let fetches = stale.iter().map(|ep| async move {

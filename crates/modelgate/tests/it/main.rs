@@ -6,10 +6,17 @@
 
 mod admin;
 mod anthropic;
+mod catalogue;
 mod cli;
+mod cli_usability;
 mod errors;
 mod fallback;
 mod harness;
+mod lifecycle;
+mod limits;
 mod matrix;
 mod passthrough;
+mod routes;
 mod streaming;
+mod trust;
+mod upstream_limits;
