@@ -29,10 +29,18 @@ pub fn nearest<'a>(
             if cand_lower == word_lower && cand == word {
                 return None; // the word itself is no suggestion
             }
-            let d = levenshtein(&word_lower, &cand_lower);
-            let shorter = word_len.min(cand_lower.chars().count());
+            let cand_len = cand_lower.chars().count();
+            let shorter = word_len.min(cand_len);
             let contains = shorter >= 3
                 && (cand_lower.contains(&word_lower) || word_lower.contains(&cand_lower));
+            // The distance is at least the difference in length: past the
+            // threshold the quadratic table is not worth computing. This
+            // keeps a hostile, very long word cheap (linear per candidate).
+            let d = if word_len.abs_diff(cand_len) > threshold {
+                usize::MAX
+            } else {
+                levenshtein(&word_lower, &cand_lower)
+            };
             ((d <= threshold && d < word_len) || contains).then_some((d, i, cand))
         })
         .collect();
@@ -63,6 +71,14 @@ mod tests {
     use super::*;
 
     const FIELDS: [&str; 5] = ["name", "spec", "base_url", "models", "model_map"];
+
+    #[test]
+    fn a_very_long_word_is_compared_by_length_first() {
+        let long = "x".repeat(1 << 20);
+        // Would be a 2^20 × 2^20 table without the length bound.
+        assert!(nearest(&long, ["xxxxxxxx-model", "llama3"], 3).is_empty());
+        assert_eq!(nearest("llama", ["llama3", "qwen"], 3), vec!["llama3"]);
+    }
 
     #[test]
     fn distance() {

@@ -5,17 +5,17 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use bytes::Bytes;
+use http::StatusCode;
 use modelgate_config::EndpointConfig;
 use modelgate_protocol::secret::mask_secret;
 use modelgate_protocol::{ErrorKind, GatewayError};
 use modelgate_store::{GatewayKey, StoreError};
 use serde_json::{Value, json};
 
-use crate::auth::check_admin;
+use crate::catalogue::Need;
 use crate::respond::{json, openai_error};
 use crate::snapshot::{Route, Source};
 use crate::state::AppState;
@@ -43,20 +43,46 @@ fn store_error(e: StoreError) -> GatewayError {
     GatewayError::new(kind, e.to_string()).with_status(status)
 }
 
+/// An admin request's JSON body.
+fn json_body(body: &[u8]) -> Result<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        invalid(format!(
+            "the body is not valid JSON ({e}); send a JSON object with `content-type: application/json`"
+        ))
+    })
+}
+
+/// A secret as listings show it: a `${VAR}` reference as written (it names
+/// where the value comes from, and is no secret itself), anything else masked.
+fn shown_secret(value: &str) -> String {
+    let trimmed = value.trim();
+    let is_reference =
+        trimmed.starts_with("${") && trimmed.ends_with('}') && trimmed.matches("${").count() == 1;
+    if is_reference {
+        trimmed.to_owned()
+    } else {
+        mask_secret(value)
+    }
+}
+
 /// An endpoint as the admin API shows it.
 pub fn endpoint_view(route: &Route) -> Value {
     let config = &route.config;
     let mut view = serde_json::to_value(config).unwrap_or_default();
     if let Value::Object(map) = &mut view {
         map.remove("api_key");
-        let keys: Vec<String> = config.keys().into_iter().map(mask_secret).collect();
+        let keys: Vec<String> = config.keys().into_iter().map(shown_secret).collect();
         map.insert("api_keys".into(), json!(keys));
+        map.insert(
+            "base_url".into(),
+            json!(modelgate_upstream::endpoint::redact_url(&config.base_url)),
+        );
         if let Some(Value::Object(headers)) = map.get_mut("headers") {
             for (name, value) in headers.iter_mut() {
                 if is_sensitive_header(name)
                     && let Some(s) = value.as_str()
                 {
-                    *value = json!(mask_secret(s));
+                    *value = json!(shown_secret(s));
                 }
             }
         }
@@ -125,43 +151,46 @@ fn checked(value: Value) -> Result<EndpointConfig> {
     })?;
     modelgate_config::normalize_endpoint(&mut config);
     modelgate_config::validate_endpoint(&config).map_err(invalid)?;
+    refuse_variables(&config)?;
     Ok(config)
 }
 
-pub async fn list_endpoints(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    done((|| -> Result<(StatusCode, Value)> {
-        check_admin(&state, &headers)?;
-        let snapshot = state.snapshot.load();
-        let list: Vec<Value> = snapshot.routes.values().map(|r| endpoint_view(r)).collect();
-        Ok((StatusCode::OK, json!({ "endpoints": list })))
-    })())
+/// Stored endpoints are never expanded (see `snapshot::prepare`): a `${`
+/// in one would be sent literally, which is never what was meant.
+fn refuse_variables(config: &EndpointConfig) -> Result<()> {
+    // Resolving against an empty environment fails exactly where a
+    // reference (or a malformed one) is written.
+    match config.resolve(&|_| None) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(invalid(format!(
+            "endpoints.{}.{}: `${{…}}` variables are expanded only in the config file, and an endpoint created here keeps its values as written; pass the value itself (e.g. --api-key \"$MY_KEY\" in your shell), or declare the endpoint in the config file",
+            config.name, e.field
+        ))
+        .with_param(e.field)),
+    }
+}
+
+pub async fn list_endpoints(State(state): State<Arc<AppState>>) -> Response {
+    let snapshot = state.snapshot.load();
+    let list: Vec<Value> = snapshot.routes.values().map(|r| endpoint_view(r)).collect();
+    json(StatusCode::OK, &json!({ "endpoints": list }))
 }
 
 pub async fn get_endpoint(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    done((|| -> Result<(StatusCode, Value)> {
-        check_admin(&state, &headers)?;
-        Ok((
-            StatusCode::OK,
-            endpoint_view(route(&state, &name)?.as_ref()),
-        ))
-    })())
+    done(route(&state, &name).map(|r| (StatusCode::OK, endpoint_view(&r))))
 }
 
-pub async fn create_endpoint(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    done(create(&state, &headers, body).await)
+pub async fn create_endpoint(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    done(create(&state, body).await)
 }
 
-async fn create(state: &AppState, headers: &HeaderMap, body: Value) -> Result<(StatusCode, Value)> {
-    check_admin(state, headers)?;
+async fn create(state: &AppState, body: Bytes) -> Result<(StatusCode, Value)> {
+    let body = json_body(&body)?;
     let config = checked(body)?;
+    let _change = state.changes.lock().await;
     if let Some(existing) = state.snapshot.load().routes.get(&config.name) {
         return Err(match existing.source {
             Source::File => read_only(state, &config.name),
@@ -187,22 +216,17 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Value) -> Result<(S
 
 pub async fn update_endpoint(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    Json(patch): Json<Value>,
+    body: Bytes,
 ) -> Response {
-    done(update(&state, &headers, &name, patch).await)
+    done(update(&state, &name, body).await)
 }
 
 /// Applies a partial update: given fields replace the stored ones, `null`
 /// resets a field. A new `api_key` or `api_keys` replaces every key (rotation).
-async fn update(
-    state: &AppState,
-    headers: &HeaderMap,
-    name: &str,
-    patch: Value,
-) -> Result<(StatusCode, Value)> {
-    check_admin(state, headers)?;
+async fn update(state: &AppState, name: &str, patch: Bytes) -> Result<(StatusCode, Value)> {
+    let patch = json_body(&patch)?;
+    let _change = state.changes.lock().await;
     let existing = route(state, name)?;
     if existing.source == Source::File {
         return Err(read_only(state, name));
@@ -251,15 +275,14 @@ async fn update(
 
 pub async fn delete_endpoint(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    done(delete(&state, &headers, &name).await)
+    done(delete(&state, &name).await)
 }
 
 /// Deletes the endpoint from the store; the upstream is never contacted.
-async fn delete(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(StatusCode, Value)> {
-    check_admin(state, headers)?;
+async fn delete(state: &AppState, name: &str) -> Result<(StatusCode, Value)> {
+    let _change = state.changes.lock().await;
     if route(state, name)?.source == Source::File {
         return Err(read_only(state, name));
     }
@@ -274,14 +297,12 @@ async fn delete(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(St
 
 pub async fn test_endpoint(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    done(test(&state, &headers, &name).await)
+    done(test(&state, &name).await)
 }
 
-async fn test(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(StatusCode, Value)> {
-    check_admin(state, headers)?;
+async fn test(state: &AppState, name: &str) -> Result<(StatusCode, Value)> {
     let route = route(state, name)?;
     let endpoint = route.endpoint.as_ref().map_err(Clone::clone)?;
     let results = modelgate_upstream::keytest::test_keys(endpoint).await;
@@ -296,41 +317,49 @@ async fn test(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(Stat
 
 pub async fn endpoint_models(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    done(models(&state, &headers, &name).await)
+    done(models(&state, &name).await)
 }
 
-/// The endpoint's own list plus the configured ids (`models.default`,
-/// `model_map`), or only the configured ones with a note saying why.
-async fn models(state: &AppState, headers: &HeaderMap, name: &str) -> Result<(StatusCode, Value)> {
-    check_admin(state, headers)?;
+/// The endpoint's models from the one catalogue (what `/v1/models` and
+/// routing see): its own list, fetched if it never was, plus the configured
+/// ids; or only the configured ones with a note saying why.
+async fn models(state: &AppState, name: &str) -> Result<(StatusCode, Value)> {
     let route = route(state, name)?;
-    let declared = route.declared_models();
-    let fetched = match &route.endpoint {
-        Ok(ep) => modelgate_upstream::models::fetch_models(ep, &state.cooldowns).await,
-        Err(e) => Err(e.clone()),
-    };
-    let body = match fetched {
-        Ok(list) => {
-            let ids: Vec<String> = list.into_iter().map(|m| m.id).collect();
-            state.catalogue.store(name, ids.clone());
-            let mut all = ids;
-            for m in declared {
-                if !all.iter().any(|id| id == m) {
-                    all.push(m.to_owned());
-                }
-            }
-            json!({ "endpoint": name, "source": "upstream", "models": all })
+    let snapshot = state.snapshot.load_full();
+    state
+        .catalogue
+        .ensure(
+            &snapshot,
+            &state.cooldowns,
+            state.catalogue_ttl(),
+            Need::Missing,
+            Some(name),
+        )
+        .await;
+    let listing = state.catalogue.listing(&route);
+    let mut body = json!({
+        "endpoint": name,
+        "source": if listing.fetched { "upstream" } else { "default" },
+        "models": listing.models,
+    });
+    let note = match (&route.endpoint, listing.failure) {
+        (Err(e), _) => Some(format!("the endpoint cannot be used: {}", e.message)),
+        (Ok(_), Some(why)) if listing.fetched => Some(format!(
+            "the last fetch of its list failed, showing the list fetched before: {why}"
+        )),
+        (Ok(_), Some(why)) => Some(format!(
+            "could not fetch the list from the endpoint, showing the configured models: {why}"
+        )),
+        (Ok(_), None) if !route.config.fetches_models() => {
+            Some("`models.fetch` is off: showing the configured models".to_owned())
         }
-        Err(e) => json!({
-            "endpoint": name,
-            "source": "default",
-            "models": declared,
-            "note": format!("could not fetch the list from the endpoint, showing the configured models: {}", e.message),
-        }),
+        (Ok(_), None) => None,
     };
+    if let Some(note) = note {
+        body["note"] = json!(note);
+    }
     Ok((StatusCode::OK, body))
 }
 
@@ -350,20 +379,19 @@ pub struct NewKey {
     name: String,
 }
 
-pub async fn create_key(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Json(body): Json<NewKey>,
-) -> Response {
+pub async fn create_key(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     done(
         async {
-            check_admin(&state, &headers)?;
+            let body: NewKey = serde_json::from_value(json_body(&body)?).map_err(|e| {
+                GatewayError::invalid_request(format!("{e}; send {{\"name\": \"laptop\"}}"))
+            })?;
             let name = body.name.trim();
             if name.is_empty() {
                 return Err(GatewayError::invalid_request(
                     "a key needs a name, e.g. {\"name\": \"laptop\"}",
                 ));
             }
+            let _change = state.changes.lock().await;
             let created = state
                 .store
                 .create_gateway_key(name)
@@ -381,10 +409,9 @@ pub async fn create_key(
     )
 }
 
-pub async fn list_keys(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn list_keys(State(state): State<Arc<AppState>>) -> Response {
     done(
         async {
-            check_admin(&state, &headers)?;
             let keys = state.store.list_gateway_keys().await.map_err(store_error)?;
             let list: Vec<Value> = keys.iter().map(key_view).collect();
             Ok((StatusCode::OK, json!({ "keys": list })))
@@ -393,14 +420,10 @@ pub async fn list_keys(State(state): State<Arc<AppState>>, headers: HeaderMap) -
     )
 }
 
-pub async fn revoke_key(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn revoke_key(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     done(
         async {
-            check_admin(&state, &headers)?;
+            let _change = state.changes.lock().await;
             if !state
                 .store
                 .revoke_gateway_key(&id)

@@ -5,32 +5,39 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
-use http::StatusCode;
+use http::{HeaderMap, Method, StatusCode};
 use modelgate_protocol::GatewayError;
+use modelgate_protocol::codec::Format;
 use serde_json::json;
 
-use crate::respond::{json, openai_error};
+use crate::catalogue::Catalogue;
+use crate::guard::{self, Guard};
+use crate::respond::{self, json};
 use crate::state::AppState;
-use crate::{admin, count_tokens, models_door, pipeline};
+use crate::{admin, auth, count_tokens, models_door, passthrough_routes, pipeline};
 
 /// Requests carry base64 images and long contexts: well above axum's 2 MB default.
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// Admin bodies are endpoint settings and key names.
+const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
 
+/// The application for in-process use (the CLI without a server), where
+/// requests never come from a browser.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/", get(console_placeholder))
-        .route("/healthz", get(healthz))
-        .route("/v1/chat/completions", post(pipeline::chat_completions))
-        .route("/v1/messages", post(pipeline::messages))
-        .route(
-            "/v1/messages/count_tokens",
-            post(count_tokens::count_tokens),
-        )
-        .route("/v1/models", get(models_door::list))
-        .route("/v1/models/{*id}", get(models_door::get))
+    router_for(state, None)
+}
+
+/// The application as served on `bind`: the trust checks of
+/// [`crate::guard`] know whether it listens on loopback.
+pub fn router_for(state: Arc<AppState>, bind: Option<SocketAddr>) -> Router {
+    let guard = Arc::new(Guard::new(&state.file.server, bind));
+    // The admin token is checked by a layer, before any handler receives
+    // (or reads) a body.
+    let admin = Router::new()
         .route(
             "/api/endpoints",
             get(admin::list_endpoints).post(admin::create_endpoint),
@@ -46,8 +53,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/endpoints/{name}/models", get(admin::endpoint_models))
         .route("/api/keys", get(admin::list_keys).post(admin::create_key))
         .route("/api/keys/{id}", axum::routing::delete(admin::revoke_key))
-        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::admin_layer,
+        ));
+    Router::new()
+        .route("/", get(console_placeholder))
+        .route("/healthz", get(healthz))
+        .route("/v1/chat/completions", post(pipeline::chat_completions))
+        .route("/v1/messages", post(pipeline::messages))
+        .route(
+            "/v1/messages/count_tokens",
+            post(count_tokens::count_tokens),
+        )
+        .route("/v1/embeddings", post(passthrough_routes::embeddings))
+        .route("/v1/completions", post(passthrough_routes::completions))
+        .route("/v1/models", get(models_door::list))
+        .route("/v1/models/{*id}", get(models_door::get))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .merge(admin)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(guard, guard::check))
         .with_state(state)
 }
 
@@ -55,13 +82,42 @@ async fn healthz() -> Response {
     json(StatusCode::OK, &json!({"status": "ok"}))
 }
 
-async fn not_found(uri: http::Uri) -> Response {
-    openai_error(
-        &GatewayError::not_found(format!(
-            "no route `{}`; modelgate serves /v1/chat/completions, /v1/messages, /v1/models and the admin API under /api",
-            uri.path()
-        ))
-        .with_code("route_not_found"),
+/// A route modelgate does not serve, answered in the format of the client
+/// that asked, with the likely mistake named.
+async fn not_found(method: Method, uri: http::Uri, headers: HeaderMap) -> Response {
+    let path = uri.path();
+    let anthropic = path.ends_with("/messages")
+        || path.ends_with("/messages/count_tokens")
+        || headers.contains_key("anthropic-version");
+    let format = if anthropic {
+        Format::Anthropic
+    } else {
+        Format::OpenAiChat
+    };
+    let served = "modelgate serves /v1/chat/completions, /v1/messages, /v1/embeddings, /v1/completions, /v1/models and the admin API under /api";
+    let message = if let Some(rest) = path.strip_prefix("/v1/v1/") {
+        let hint = if anthropic {
+            "Anthropic clients add `/v1` themselves: set their base URL without it, e.g. ANTHROPIC_BASE_URL=http://127.0.0.1:4000"
+        } else {
+            "the client's base URL ends in `/v1` and the client added another; use http://127.0.0.1:4000/v1 once"
+        };
+        format!("no route `{path}`: `/v1` is doubled ({hint}; the route is `/v1/{rest}`)")
+    } else if path.starts_with("/v1/")
+        || path.starts_with("/api/")
+        || matches!(path, "/chat/completions" | "/messages" | "/models")
+    {
+        let missing_v1 = if path.starts_with("/v1/") || path.starts_with("/api/") {
+            String::new()
+        } else {
+            format!(" (did you mean `/v1{path}`? the base URL needs `/v1`)")
+        };
+        format!("no route `{method} {path}`{missing_v1}; {served}")
+    } else {
+        format!("no route `{method} {path}`; {served}")
+    };
+    respond::error(
+        format,
+        &GatewayError::not_found(message).with_code("route_not_found"),
     )
 }
 
@@ -75,7 +131,9 @@ async fn console_placeholder() -> impl IntoResponse {
 }
 
 /// Serves until ctrl-c / SIGTERM (or until this future is dropped), then
-/// lets open requests finish.
+/// lets open requests finish for at most `server.drain_timeout`; a second
+/// signal ends at once. Either way it returns, and the caller flushes the
+/// usage recorded so far. Refuses to start with a weak admin token.
 ///
 /// `workers` threads serve, each with its own single-threaded runtime
 /// accepting from the one listener. A connection, the requests on it, the
@@ -88,6 +146,12 @@ pub async fn serve(
     state: Arc<AppState>,
     workers: usize,
 ) -> std::io::Result<()> {
+    auth::validate_admin_token(&state.settings.admin_token)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let bind = listener.local_addr()?;
+    // Model lists are fetched now and kept fresh while serving (not by
+    // one-shot CLI commands, which share this state without serving).
+    Catalogue::spawn_refresher(Arc::downgrade(&state));
     let listener = listener.into_std()?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (ended_tx, mut ended) = tokio::sync::mpsc::unbounded_channel();
@@ -102,24 +166,48 @@ pub async fn serve(
                 let result = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .and_then(|runtime| runtime.block_on(serve_worker(listener, state, stopped)));
+                    .and_then(|runtime| {
+                        runtime.block_on(serve_worker(listener, bind, state, stopped))
+                    });
                 let _ = ended_tx.send(result);
             })?;
     }
     drop(ended_tx);
     // The workers hold the socket now: once they stop accepting, it closes.
     drop(listener);
+    let mut signals = Signals::new();
     // A worker ending before the signal failed (its runtime or listener):
     // stop the others and report it.
     let early = tokio::select! {
-        () = shutdown_signal() => None,
+        () = signals.next() => None,
         result = ended.recv() => result,
     };
     let _ = stop.send(true);
     let mut outcome = early.unwrap_or(Ok(()));
-    while let Some(result) = ended.recv().await {
-        if outcome.is_ok() {
-            outcome = result;
+    let drain = state.file.server.drain_timeout.0;
+    let deadline = tokio::time::sleep(drain);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            result = ended.recv() => match result {
+                Some(result) => {
+                    if outcome.is_ok() {
+                        outcome = result;
+                    }
+                }
+                None => break,
+            },
+            () = &mut deadline => {
+                tracing::warn!(
+                    "requests still open after the drain timeout ({}) were cut off; raise `server.drain_timeout` to give them longer",
+                    modelgate_upstream::errors::fmt_duration(drain)
+                );
+                break;
+            }
+            () = signals.next() => {
+                tracing::warn!("second signal: stopping now, open requests were cut off");
+                break;
+            }
         }
     }
     outcome
@@ -128,6 +216,7 @@ pub async fn serve(
 /// One serving thread's accept loop.
 async fn serve_worker(
     listener: std::net::TcpListener,
+    bind: SocketAddr,
     state: Arc<AppState>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
@@ -139,7 +228,7 @@ async fn serve_worker(
     });
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router_for(state, Some(bind)).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         // A dropped sender (the serving future went away) stops it too.
@@ -148,24 +237,44 @@ async fn serve_worker(
     .await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// ctrl-c and SIGTERM, listened for from start to end: once tokio handles a
+/// signal it no longer stops the process, so a second one must be awaited
+/// here too.
+struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Self {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .ok(),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
-    tracing::info!("shutting down");
+
+    async fn next(&mut self) {
+        let ctrl_c = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match self.terminate.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
+        }
+        tracing::info!("shutting down");
+    }
 }

@@ -33,22 +33,31 @@ fn presented_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Checks the gateway key. When keys are not required, a missing or unknown
-/// key is fine (clients often must send *some* key, e.g. `sk-no-key`), and a
-/// valid one still attributes usage.
+/// The prefix of every gateway key modelgate issues.
+pub const GATEWAY_KEY_PREFIX: &str = "mg-";
+
+/// Checks the gateway key. A presented gateway key (`mg-…`) must be active,
+/// always: a revoked one never works, not even where keys are optional.
+/// When keys are not required (an open loopback gateway), a missing key or
+/// another placeholder value is fine (clients often must send *some* key,
+/// e.g. `sk-no-key`), and a valid key still attributes usage.
 pub fn gateway_caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, GatewayError> {
     let token = presented_token(headers);
     let key_id = token.and_then(|t| {
         let snapshot = state.snapshot.load();
         snapshot.gateway_keys.get(&hash_gateway_token(t)).cloned()
     });
-    if key_id.is_none() && state.settings.require_keys {
+    let presented_gateway_key = token.is_some_and(|t| t.starts_with(GATEWAY_KEY_PREFIX));
+    if key_id.is_none() && (state.settings.require_keys || presented_gateway_key) {
         let message = match token {
             None => {
-                "this gateway requires a key: send `Authorization: Bearer mg-…` (create one with `modelgate keys create NAME`)"
+                "this gateway requires a key: send `Authorization: Bearer mg-…` (create one with `modelgate keys create NAME`; the CLI takes it as --gateway-key or MODELGATE_API_KEY)"
+            }
+            Some(_) if presented_gateway_key => {
+                "the gateway key is not valid (mistyped or revoked); `modelgate keys list` shows the active keys"
             }
             Some(_) => {
-                "the gateway key is not valid (mistyped or revoked); `modelgate keys list` shows the active keys"
+                "this gateway requires a gateway key (`mg-…`), and the key sent is not one: create one with `modelgate keys create NAME` (the CLI takes it as --gateway-key or MODELGATE_API_KEY)"
             }
         };
         return Err(
@@ -56,6 +65,36 @@ pub fn gateway_caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, G
         );
     }
     Ok(Caller { key_id })
+}
+
+/// The admin API's gate, as a layer: the token is checked before any
+/// handler reads (or even receives) the body.
+pub async fn admin_layer(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match check_admin(&state, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(e) => crate::respond::openai_error(&e),
+    }
+}
+
+/// The shortest admin token accepted: one that can be guessed is a key to
+/// every upstream credential the gateway holds.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 24;
+
+/// Refuses an admin token that is empty or short (from
+/// `MODELGATE_ADMIN_TOKEN`; generated tokens are 47 characters).
+pub fn validate_admin_token(token: &str) -> Result<(), String> {
+    let len = token.trim().chars().count();
+    if len >= MIN_ADMIN_TOKEN_LEN {
+        return Ok(());
+    }
+    Err(format!(
+        "the admin token (MODELGATE_ADMIN_TOKEN / --admin-token) is {} characters long; use at least {MIN_ADMIN_TOKEN_LEN} random characters (e.g. `openssl rand -base64 32`), or unset it to use the generated one in the data directory",
+        len
+    ))
 }
 
 /// Checks the admin API's bearer token.

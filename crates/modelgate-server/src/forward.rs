@@ -231,14 +231,26 @@ struct Forwarding {
     finished: bool,
     state: Arc<AppState>,
     log: Option<RequestLog>,
+    /// How the stream ended, for its usage row: 200 when complete, the
+    /// failure's status, or [`CLIENT_CLOSED`].
+    outcome: u16,
 }
+
+/// The outcome of a stream whose client went away before its end (nginx's
+/// code for it; no response carries it).
+pub const CLIENT_CLOSED: u16 = 499;
+
+/// Most bytes handed to the client in one batch. While a slow client
+/// holds the one batch in flight, the next one gathers at most this much:
+/// memory per stream stays bounded whatever the two speeds.
+const MAX_BATCH: usize = 64 * 1024;
 
 impl Drop for Forwarding {
     /// Records usage however the stream ended: completed, failed, or the
     /// client went away (the upstream connection closes with this value).
     fn drop(&mut self) {
         if let Some(log) = self.log.take() {
-            log.finish(&self.state, 200, self.mode.usage());
+            log.finish(&self.state, self.outcome, self.mode.usage());
         }
     }
 }
@@ -255,7 +267,7 @@ pub fn stream(
     front: Format,
     mode: Mode,
     response: reqwest::Response,
-    log: RequestLog,
+    log: Option<RequestLog>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<> {
     let idle = route
         .ready()
@@ -269,7 +281,8 @@ pub fn stream(
         idle,
         finished: false,
         state,
-        log: Some(log),
+        log,
+        outcome: 200,
     };
     // One batch in flight: a slow client holds the upstream back instead
     // of piling its answer up in memory.
@@ -287,12 +300,22 @@ impl Forwarding {
         loop {
             let batch = tokio::select! {
                 batch = self.next_batch() => batch,
-                () = batches.closed() => return,
+                () = batches.closed() => {
+                    self.client_went_away();
+                    return;
+                }
             };
             let Some(batch) = batch else { return };
             if batches.send(batch).await.is_err() {
+                self.client_went_away();
                 return;
             }
+        }
+    }
+
+    fn client_went_away(&mut self) {
+        if !self.finished {
+            self.outcome = CLIENT_CLOSED;
         }
     }
 
@@ -333,13 +356,15 @@ impl Forwarding {
                 (Ok(endpoint), Err(_)) => errors::idle_timeout(endpoint),
             };
             self.finished = true;
+            self.outcome = failure.status;
             tracing::warn!(endpoint = %route.name(), "stream failed: {}", failure.message);
             return Some(self.mode.fail(self.front, failure));
         }
     }
 
     /// `chunk` and the chunks that have already arrived after it, as one
-    /// write: a burst costs one syscall, not one per event. The upstream
+    /// write (up to [`MAX_BATCH`] bytes): a burst costs one syscall, not one
+    /// per event. The upstream
     /// connection hands over one decoded chunk at a time, so when none is
     /// ready this yields once to let it decode what its buffer already
     /// holds; nothing waits for the network or a timer.
@@ -347,7 +372,9 @@ impl Forwarding {
         let first = self.mode.process(chunk, endpoint);
         let mut gathered: Option<BytesMut> = None;
         let mut yielded = false;
-        while !self.mode.is_complete() {
+        while !self.mode.is_complete()
+            && gathered.as_ref().map_or(first.len(), BytesMut::len) < MAX_BATCH
+        {
             match self.upstream.next().now_or_never() {
                 None if !yielded => {
                     YieldToReady(false).await;

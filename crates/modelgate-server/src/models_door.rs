@@ -10,6 +10,7 @@ use modelgate_protocol::codec::Format;
 use serde_json::{Value, json};
 
 use crate::auth;
+use crate::catalogue::Need;
 use crate::respond::{self, json};
 use crate::state::AppState;
 
@@ -27,15 +28,20 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     if let Err(e) = auth::gateway_caller(&state, &headers) {
         return respond::error(format, &e);
     }
-    let ttl = state.catalogue_ttl();
     let snapshot = state.snapshot.load_full();
     state
         .catalogue
-        .refresh_stale(&snapshot, &state.cooldowns, ttl)
+        .ensure(
+            &snapshot,
+            &state.cooldowns,
+            state.catalogue_ttl(),
+            Need::Missing,
+            None,
+        )
         .await;
     let mut data = Vec::new();
     for route in snapshot.routes.values() {
-        for model in state.catalogue.models_of(route, ttl) {
+        for model in state.catalogue.models_of(route) {
             data.push(model_object(
                 format,
                 &format!("{}/{model}", route.name()),
@@ -62,12 +68,24 @@ pub async fn get(
     if let Err(e) = auth::gateway_caller(&state, &headers) {
         return respond::error(format, &e);
     }
-    let ttl = state.catalogue_ttl();
+    if let Err(e) = crate::pipeline::check_model_id(&id) {
+        return respond::error(format, &e);
+    }
     let snapshot = state.snapshot.load_full();
-    let found = match state.catalogue.resolve(&snapshot, &id, ttl) {
+    state
+        .catalogue
+        .ensure(
+            &snapshot,
+            &state.cooldowns,
+            state.catalogue_ttl(),
+            Need::Missing,
+            None,
+        )
+        .await;
+    let found = match state.catalogue.resolve(&snapshot, &id) {
         Ok(Some(found)) => found,
         Ok(None) => {
-            return respond::error(format, &state.catalogue.unknown_model(&snapshot, &id, ttl));
+            return respond::error(format, &state.catalogue.unknown_model(&snapshot, &id));
         }
         Err(e) => return respond::error(format, &e),
     };

@@ -20,8 +20,8 @@ use modelgate_store::UsageRecord;
 use modelgate_upstream::auth::Operation;
 use modelgate_upstream::{Endpoint, dispatch, errors};
 
-use crate::auth::{self, Caller};
-use crate::catalogue::Resolved;
+use crate::auth;
+use crate::catalogue::{Need, Resolved};
 use crate::forward::{self, Mode, elapsed_ms};
 use crate::respond;
 use crate::snapshot::Route;
@@ -47,14 +47,36 @@ pub async fn messages(
 
 async fn handle(state: Arc<AppState>, front: Format, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
-    let caller = match auth::gateway_caller(&state, &headers) {
-        Ok(caller) => caller,
-        Err(e) => return respond::error(front, &e),
-    };
-    match chat(state, front, caller, &headers, body, started).await {
+    let mut log = None;
+    match chat(&state, front, &headers, body, started, &mut log).await {
         Ok(response) => response,
-        Err(e) => respond::error(front, &e),
+        Err(e) => {
+            match log {
+                // Routed: recorded against its endpoint (and logged there).
+                Some(log) => log.finish(&state, e.status, None),
+                None => log_unrouted(route_of(front), e.status, started),
+            }
+            respond::error(front, &e)
+        }
     }
+}
+
+/// The front door's path, for log lines.
+fn route_of(front: Format) -> &'static str {
+    match front {
+        Format::OpenAiChat => "/v1/chat/completions",
+        Format::Anthropic => "/v1/messages",
+    }
+}
+
+/// The log line of a model request refused before it reached an endpoint
+/// (bad body, unknown model, missing key): nothing to record as usage.
+pub fn log_unrouted(route: &str, status: u16, started: Instant) {
+    tracing::info!(
+        target: "modelgate::request",
+        "POST {route} status={status} latency_ms={}",
+        elapsed_ms(started)
+    );
 }
 
 /// The request's model and the route it resolves to.
@@ -68,17 +90,38 @@ pub struct Routed {
     pub target: Format,
 }
 
+/// The longest model id accepted. Real ids are far shorter (the longest
+/// seen in the wild are Hugging Face paths of ~100 bytes); a bound keeps a
+/// hostile id from costing suggestion work or storage.
+pub const MAX_MODEL_ID_BYTES: usize = 256;
+
+/// Refuses a model id longer than [`MAX_MODEL_ID_BYTES`], before any work is
+/// done with it.
+pub fn check_model_id(model: &str) -> Result<(), GatewayError> {
+    if model.len() <= MAX_MODEL_ID_BYTES {
+        return Ok(());
+    }
+    Err(GatewayError::invalid_request(format!(
+        "the model id is {} bytes long; modelgate accepts ids of at most {MAX_MODEL_ID_BYTES} bytes: name the model as ENDPOINT/MODEL or by its id (see `GET /v1/models`)",
+        model.len()
+    ))
+    .with_param("model")
+    .with_code("model_id_too_long"))
+}
+
 /// Reads `model` from a body and resolves it.
 pub async fn route_request(
     state: &AppState,
     request: &JsonObject<'_>,
 ) -> Result<Routed, GatewayError> {
-    let Some(model) = request.get_str("model").map(|m| m.into_owned()) else {
+    let Some(model) = request.get_str("model") else {
         return Err(GatewayError::invalid_request(
             "the request has no `model`; name one as ENDPOINT/MODEL or by its id (see `GET /v1/models`)",
         )
         .with_param("model"));
     };
+    check_model_id(&model)?;
+    let model = model.into_owned();
     let resolved = resolve(state, &model).await?;
     let endpoint = resolved.route.ready()?;
     let target = Format::of_spec(endpoint.spec).ok_or_else(|| {
@@ -108,27 +151,32 @@ pub fn parse(body: &[u8]) -> Result<JsonObject<'_>, GatewayError> {
     })
 }
 
+/// Authenticates, routes and answers one model request. Once routed,
+/// `log` holds the request's record: whoever ends the request takes it
+/// (a stream carries it to its end); an error leaves it for the caller.
 async fn chat(
-    state: Arc<AppState>,
+    state: &Arc<AppState>,
     front: Format,
-    caller: Caller,
     headers: &HeaderMap,
     body: Bytes,
     started: Instant,
+    log: &mut Option<RequestLog>,
 ) -> Result<Response, GatewayError> {
+    let caller = auth::gateway_caller(state, headers)?;
     let mut request = parse(&body)?;
-    let routed = route_request(&state, &request).await?;
+    let routed = route_request(state, &request).await?;
     let stream = request.get_bool("stream").unwrap_or(false);
-    let log = RequestLog {
+    *log = Some(RequestLog {
+        route: route_of(front),
         endpoint: routed.route.name().to_owned(),
         model: routed.upstream_model.clone(),
         caller: caller.key_id,
         stream,
         started,
-    };
+    });
     if routed.target != front {
         drop(request);
-        return crate::translate::run(&state, front, routed, &body, log).await;
+        return crate::translate::run(state, front, routed, &body, log).await;
     }
     let endpoint = routed.route.ready()?;
     let mut changed = shape(
@@ -153,14 +201,30 @@ async fn chat(
         body.clone()
     };
     drop(request);
-    let upstream = send(&state, endpoint, upstream_body, &passed_on(headers), &log).await?;
+    let upstream = send(state, endpoint, upstream_body, &passed_on(headers)).await?;
+    respond_passthrough(state, &routed, front, strip_usage, upstream, log).await
+}
+
+/// The endpoint's answer, passed through: a stream chunk by chunk, a body
+/// as it came (its usage read on the side).
+pub async fn respond_passthrough(
+    state: &Arc<AppState>,
+    routed: &Routed,
+    front: Format,
+    strip_usage: bool,
+    upstream: reqwest::Response,
+    log: &mut Option<RequestLog>,
+) -> Result<Response, GatewayError> {
+    let endpoint = routed.route.ready()?;
     if is_sse(&upstream) {
         let mode = Mode::passthrough(front, strip_usage);
-        return Ok(streamed(&state, &routed, front, mode, upstream, log));
+        return Ok(streamed(state, routed, front, mode, upstream, log));
     }
     let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
-    let body = read(&state, endpoint, upstream, &log).await?;
-    log.finish(&state, 200, forward::usage_of_body(front, &body));
+    let body = read(endpoint, upstream).await?;
+    if let Some(log) = log.take() {
+        log.finish(state, 200, forward::usage_of_body(front, &body));
+    }
     let mut response = (StatusCode::OK, Body::from(body)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -177,7 +241,7 @@ pub fn streamed(
     front: Format,
     mode: Mode,
     upstream: reqwest::Response,
-    log: RequestLog,
+    log: &mut Option<RequestLog>,
 ) -> Response {
     let body = forward::stream(
         state.clone(),
@@ -185,7 +249,7 @@ pub fn streamed(
         front,
         mode,
         upstream,
-        log,
+        log.take(),
     );
     let mut response = respond::sse(Body::from_stream(body));
     if let Ok(endpoint) = routed.route.ready() {
@@ -195,15 +259,14 @@ pub fn streamed(
 }
 
 /// Sends the chat request with key fallback; an error status becomes the
-/// endpoint's error, explained (and is recorded).
+/// endpoint's error, explained.
 pub async fn send(
     state: &AppState,
     endpoint: &Endpoint,
     body: Bytes,
     extra: &HeaderMap,
-    log: &RequestLog,
 ) -> Result<reqwest::Response, GatewayError> {
-    let sent = dispatch::send(
+    let upstream = dispatch::send(
         endpoint,
         &state.cooldowns,
         Method::POST,
@@ -211,14 +274,16 @@ pub async fn send(
         Some(body),
         extra,
     )
-    .await;
-    let upstream = match sent {
-        Ok(upstream) => upstream.response,
-        Err(e) => {
-            log.record(state, e.status, None);
-            return Err(e);
-        }
-    };
+    .await?
+    .response;
+    check_status(endpoint, upstream).await
+}
+
+/// The response if its status is a success, else the endpoint's error.
+pub async fn check_status(
+    endpoint: &Endpoint,
+    upstream: reqwest::Response,
+) -> Result<reqwest::Response, GatewayError> {
     let status = upstream.status();
     if status.is_success() {
         return Ok(upstream);
@@ -229,20 +294,12 @@ pub async fn send(
         .unwrap_or_default();
     let mut err = errors::status_error(endpoint, status.as_u16(), &body);
     err.retry_after = retry_after;
-    log.record(state, err.status, None);
     Err(err)
 }
 
-/// Reads a non-streamed body (a failure is recorded).
-pub async fn read(
-    state: &AppState,
-    endpoint: &Endpoint,
-    upstream: reqwest::Response,
-    log: &RequestLog,
-) -> Result<Bytes, GatewayError> {
-    forward::read_body(endpoint, upstream)
-        .await
-        .inspect_err(|e| log.record(state, e.status, None))
+/// Reads a non-streamed body.
+pub async fn read(endpoint: &Endpoint, upstream: reqwest::Response) -> Result<Bytes, GatewayError> {
+    forward::read_body(endpoint, upstream).await
 }
 
 /// Client headers a same-format endpoint should see: Anthropic's beta
@@ -270,21 +327,27 @@ pub fn is_sse(response: &reqwest::Response) -> bool {
         .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
-/// Resolves the model, fetching stale model lists once if a bare id is unknown.
+/// Resolves the model; a bare id that no known list has makes the lists
+/// that are missing or stale be fetched (once, shared), then is looked up again.
 async fn resolve(state: &AppState, model: &str) -> Result<Resolved, GatewayError> {
-    let ttl = state.catalogue_ttl();
     let snapshot = state.snapshot.load_full();
-    if let Some(found) = state.catalogue.resolve(&snapshot, model, ttl)? {
+    if let Some(found) = state.catalogue.resolve(&snapshot, model)? {
         return Ok(found);
     }
     state
         .catalogue
-        .refresh_stale(&snapshot, &state.cooldowns, ttl)
+        .ensure(
+            &snapshot,
+            &state.cooldowns,
+            state.catalogue_ttl(),
+            Need::Fresh,
+            None,
+        )
         .await;
     state
         .catalogue
-        .resolve(&snapshot, model, ttl)?
-        .ok_or_else(|| state.catalogue.unknown_model(&snapshot, model, ttl))
+        .resolve(&snapshot, model)?
+        .ok_or_else(|| state.catalogue.unknown_model(&snapshot, model))
 }
 
 /// Applies the endpoint's settings to the body: model id, dropped and added
@@ -321,8 +384,9 @@ pub fn add_route_header(response: &mut Response, ep: &Endpoint) {
 }
 
 /// What is recorded about a request once it ends.
-#[derive(Clone)]
 pub struct RequestLog {
+    /// The front door's path, for the log line.
+    pub route: &'static str,
     pub endpoint: String,
     pub model: String,
     pub caller: Option<String>,
@@ -331,14 +395,34 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    /// Records the request's end (its strings move into the record).
+    /// Records the request's end (its strings move into the record) and
+    /// writes its log line: no bodies, no keys.
     pub fn finish(self, state: &AppState, status: u16, usage: Option<Usage>) {
-        tracing::debug!(endpoint = %self.endpoint, model = %self.model, status, "request finished");
+        let latency_ms = elapsed_ms(self.started);
+        if tracing::enabled!(target: "modelgate::request", tracing::Level::INFO) {
+            let tokens = usage.map_or_else(String::new, |u| {
+                format!(
+                    " input_tokens={} output_tokens={}",
+                    u.prompt_total(),
+                    u.output
+                )
+            });
+            tracing::info!(
+                target: "modelgate::request",
+                "POST {} model={} endpoint={} status={status} stream={} latency_ms={latency_ms}{tokens}",
+                self.route,
+                self.model,
+                self.endpoint,
+                self.stream,
+            );
+        }
+        let mut model = self.model;
+        truncate_utf8(&mut model, MAX_MODEL_ID_BYTES);
         state.usage.record(UsageRecord {
             at: unix_millis(),
-            latency_ms: elapsed_ms(self.started),
+            latency_ms,
             endpoint: self.endpoint,
-            model: self.model,
+            model,
             caller: self.caller,
             status,
             stream: self.stream,
@@ -347,10 +431,16 @@ impl RequestLog {
             cached_tokens: usage.map(|u| u.cache_read),
         });
     }
+}
 
-    /// Records a failure of a request that goes on being handled.
-    pub fn record(&self, state: &AppState, status: u16, usage: Option<Usage>) {
-        self.clone().finish(state, status, usage);
+/// Shortens `text` to at most `max` bytes, on a character boundary.
+pub fn truncate_utf8(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
     }
 }
 

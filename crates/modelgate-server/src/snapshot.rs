@@ -86,8 +86,9 @@ impl Snapshot {
                 tracing::warn!(endpoint = %config.name, "endpoint in the store has the same name as one in the config file; the file's is used");
                 continue;
             }
-            let endpoint = prepare(&config, timeouts);
+            let endpoint = prepare(&config, source, timeouts);
             if let Err(e) = &endpoint {
+                // Messages name URLs only in their redacted form.
                 tracing::warn!(endpoint = %config.name, "endpoint is not usable: {}", e.message);
             }
             routes.insert(
@@ -111,17 +112,31 @@ impl Snapshot {
     }
 }
 
-fn prepare(config: &EndpointConfig, timeouts: TimeoutSettings) -> Result<Endpoint, GatewayError> {
-    let resolved = config.resolve(&modelgate_config::env_lookup).map_err(|e| {
-        GatewayError::new(ErrorKind::InvalidRequest, e.to_string())
-            .with_status(500)
-            .with_code("endpoint_misconfigured")
-    })?;
-    let endpoint = Endpoint::build(&resolved, timeouts).map_err(|e| {
-        GatewayError::new(ErrorKind::InvalidRequest, e.to_string())
-            .with_status(500)
-            .with_code("endpoint_misconfigured")
-    })?;
+/// An endpoint that cannot be used as configured: a fault of the
+/// gateway's configuration, not of the caller's request.
+fn misconfigured(message: String) -> GatewayError {
+    GatewayError::new(ErrorKind::Internal, message).with_code("endpoint_misconfigured")
+}
+
+fn prepare(
+    config: &EndpointConfig,
+    source: Source,
+    timeouts: TimeoutSettings,
+) -> Result<Endpoint, GatewayError> {
+    // `${VAR}` is expanded only in the operator's own file: an endpoint made
+    // through the admin API must not be able to read the server's
+    // environment (the master key, cloud credentials) into a URL or header.
+    let resolved;
+    let config = match source {
+        Source::File => {
+            resolved = config
+                .resolve(&modelgate_config::env_lookup)
+                .map_err(|e| misconfigured(e.to_string()))?;
+            &resolved
+        }
+        Source::Store => config,
+    };
+    let endpoint = Endpoint::build(config, timeouts).map_err(|e| misconfigured(e.to_string()))?;
     if !endpoint.spec.is_supported() {
         return Err(GatewayError::new(
             ErrorKind::NotSupported,

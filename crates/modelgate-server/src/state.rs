@@ -31,6 +31,10 @@ pub struct AppState {
     pub catalogue: Catalogue,
     pub cooldowns: KeyCooldowns,
     pub usage: UsageRecorder,
+    /// Held by every admin change from its store write through the rebuild
+    /// of the snapshot: two changes at once could otherwise install an
+    /// older snapshot last (and bring back a revoked key).
+    pub changes: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -48,6 +52,7 @@ impl AppState {
             catalogue: Catalogue::new(),
             cooldowns: KeyCooldowns::new(),
             usage,
+            changes: tokio::sync::Mutex::new(()),
         });
         state.rebuild().await?;
         Ok(state)
@@ -58,7 +63,9 @@ impl AppState {
         let stored = self.store.list_endpoints().await?;
         let keys = self.store.list_gateway_keys().await?;
         let snapshot = Snapshot::build(&self.file.endpoints, stored, &keys, self.file.timeouts);
-        self.snapshot.store(Arc::new(snapshot));
+        let previous = self.snapshot.swap(Arc::new(snapshot));
+        self.catalogue
+            .forget_changed(&previous, &self.snapshot.load());
         Ok(())
     }
 

@@ -29,7 +29,7 @@ pub async fn run(
     front: Format,
     routed: Routed,
     body: &[u8],
-    log: RequestLog,
+    log: &mut Option<RequestLog>,
 ) -> Result<Response, GatewayError> {
     let endpoint = routed.route.ready()?;
     let request = front.decode_request(body)?;
@@ -53,21 +53,18 @@ pub async fn run(
         endpoint,
         Bytes::from(upstream_body),
         &http::HeaderMap::new(),
-        &log,
     )
     .await?;
 
     if request.stream {
         if !pipeline::is_sse(&upstream) {
-            let err = GatewayError::new(
+            return Err(GatewayError::new(
                 ErrorKind::Upstream,
                 format!(
                     "endpoint `{}` answered a streamed request without a stream; is `{}` the right spec for it?",
                     endpoint.name, endpoint.spec
                 ),
-            );
-            log.finish(state, err.status, None);
-            return Err(err);
+            ));
         }
         let mode = Mode::translate(
             routed.target.stream_decoder(&ctx),
@@ -78,18 +75,19 @@ pub async fn run(
         ));
     }
 
-    let body = pipeline::read(state, endpoint, upstream, &log).await?;
+    let body = pipeline::read(endpoint, upstream).await?;
     let decoded = routed.target.decode_response(&body, &ctx);
     let answer = match decoded {
         Ok(answer) => answer,
         Err(mut e) => {
             // An error body the upstream answered with 200 may echo a key.
             e.message = scrub(&e.message, &endpoint.keys);
-            log.finish(state, e.status, None);
             return Err(e);
         }
     };
-    log.finish(state, 200, Some(answer.usage));
+    if let Some(log) = log.take() {
+        log.finish(state, 200, Some(answer.usage));
+    }
     let mut response = respond::json(StatusCode::OK, &front.encode_response(&answer, &ctx));
     add_route_header(&mut response, endpoint);
     Ok(response)

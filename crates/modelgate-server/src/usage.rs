@@ -42,11 +42,12 @@ impl UsageRecorder {
                         None => break, // the recorder is gone
                     },
                 };
-                let batch = std::mem::take(&mut *lock(&shared));
-                if !batch.is_empty()
-                    && let Err(e) = store.record_usage(&batch).await
-                {
-                    tracing::warn!("could not record usage of {} requests: {e}", batch.len());
+                // A flush at shutdown tries a few times: nothing retries later.
+                let attempts = if done.is_some() { FLUSH_ATTEMPTS } else { 1 };
+                for _ in 0..attempts {
+                    if write(&*store, &shared).await {
+                        break;
+                    }
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
@@ -58,6 +59,11 @@ impl UsageRecorder {
             flushes,
             dropped: AtomicU64::new(0),
         }
+    }
+
+    /// Records held now (written at the next window).
+    pub fn pending(&self) -> usize {
+        lock(&self.buffer).len()
     }
 
     pub fn record(&self, record: UsageRecord) {
@@ -81,6 +87,35 @@ impl UsageRecorder {
         }
     }
 }
+
+/// Writes what the buffer holds. A batch that fails (the database busy or
+/// briefly unavailable) goes back to the front of the buffer, to be written
+/// with the next window's records, unless that would overflow the buffer.
+/// Returns whether the buffer was written (or empty).
+async fn write(store: &dyn Store, buffer: &Mutex<Vec<UsageRecord>>) -> bool {
+    let batch = std::mem::take(&mut *lock(buffer));
+    if batch.is_empty() {
+        return true;
+    }
+    let Err(e) = store.record_usage(&batch).await else {
+        return true;
+    };
+    let count = batch.len();
+    let mut held = lock(buffer);
+    if held.len() + count <= CAPACITY {
+        let newer = std::mem::replace(&mut *held, batch);
+        held.extend(newer);
+        tracing::warn!("could not record usage of {count} requests (will retry): {e}");
+    } else {
+        tracing::warn!(
+            "could not record usage of {count} requests, and the buffer is full: they are lost: {e}"
+        );
+    }
+    false
+}
+
+/// Tries of the final flush before its records are given up.
+const FLUSH_ATTEMPTS: usize = 3;
 
 fn lock(buffer: &Mutex<Vec<UsageRecord>>) -> std::sync::MutexGuard<'_, Vec<UsageRecord>> {
     buffer.lock().unwrap_or_else(|p| p.into_inner())

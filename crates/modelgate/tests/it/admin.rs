@@ -197,7 +197,7 @@ async fn model_listing_falls_back_to_defaults_with_a_note() {
     let gw = Gateway::start(&config(&[endpoint(
         "ep",
         &upstream.url("/v1"),
-        "    models: {default: [a, b]}\n",
+        "    models: {default: [a, b], fetch: true}\n",
     )]))
     .await;
     let listing = gw

@@ -142,7 +142,7 @@ async fn model_listing_pages_and_key_test_use_v1_models() {
     let gw = Gateway::start(&anthropic_endpoint(
         "claude",
         &upstream.url(""),
-        "    api_key: sk-ant-key-000001\n",
+        "    api_key: sk-ant-key-000001\n    models: {fetch: true}\n",
     ))
     .await;
     let listing = gw

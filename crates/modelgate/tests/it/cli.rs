@@ -270,7 +270,7 @@ async fn serve_finishes_open_streams_on_sigterm_then_exits() {
     let file = write_config(
         dir.path(),
         &format!(
-            "endpoints:\n  - name: slow\n    spec: openai-chat-completions\n    base_url: {}\n    api_key: sk-slow-key-000001\n",
+            "endpoints:\n  - name: slow\n    spec: openai-chat-completions\n    base_url: {}\n    api_key: sk-slow-key-000001\n    models: {{fetch: false}}\n",
             upstream.url("/v1")
         ),
     );

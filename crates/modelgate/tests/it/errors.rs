@@ -63,6 +63,7 @@ async fn bad_requests_get_openai_errors_with_hints() {
     let not_json = gw
         .http
         .post(format!("{}/v1/chat/completions", gw.url))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await

@@ -25,15 +25,22 @@ impl Gateway {
         Self::start_with(yaml, false).await
     }
 
+    /// The gateway over `yaml`. Its endpoints do not fetch model lists unless
+    /// the YAML says `fetch: true` (the product's default is to fetch): so a
+    /// fake's hit count is the requests the test made.
     pub async fn start_with(yaml: &str, require_keys: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let file = modelgate_config::parse_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}"));
+        let mut file =
+            modelgate_config::parse_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}"));
+        for endpoint in &mut file.endpoints {
+            endpoint.models.fetch.get_or_insert(false);
+        }
         let data_dir = DataDir::open(dir.path()).expect("data dir");
         let master = MasterKey::load_or_create(dir.path(), None).expect("master key");
         let store = SqliteStore::open(&data_dir, master).await.expect("store");
         let settings = Settings {
             require_keys,
-            admin_token: "admin-test-token".to_owned(),
+            admin_token: "admin-test-token-0123456789abcdef".to_owned(),
             config_path: Some("test.yaml".to_owned()),
         };
         let state = AppState::new(settings, file, Arc::new(store))
@@ -48,7 +55,7 @@ impl Gateway {
             url,
             state,
             http: reqwest::Client::new(),
-            admin_token: "admin-test-token".to_owned(),
+            admin_token: "admin-test-token-0123456789abcdef".to_owned(),
             _dir: dir,
         }
     }
