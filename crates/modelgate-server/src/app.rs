@@ -185,6 +185,10 @@ pub async fn serve(
     let _ = stop.send(true);
     let mut outcome = early.unwrap_or(Ok(()));
     let drain = state.file.server.drain_timeout.0;
+    tracing::info!(
+        "shutting down: open requests may finish within {} (server.drain_timeout); a second signal stops at once",
+        modelgate_upstream::errors::fmt_duration(drain)
+    );
     let deadline = tokio::time::sleep(drain);
     tokio::pin!(deadline);
     loop {
@@ -275,6 +279,5 @@ impl Signals {
             () = ctrl_c => {},
             () = terminate => {},
         }
-        tracing::info!("shutting down");
     }
 }

@@ -1,1 +1,233 @@
-//! lifecycle
+//! The served binary's life: start-up checks, the request log, shutdown
+//! with a drain deadline and a second signal, usage flushed either way.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use modelgate_store::{DataDir, MasterKey, SqliteStore, Store};
+use modelgate_testkit::{FakeUpstream, Reply, openai};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStderr, Command};
+
+/// A `modelgate serve` on 127.0.0.1:0 over `dir`, its stderr readable.
+struct Served {
+    child: Child,
+    url: String,
+    logs: Lines<BufReader<ChildStderr>>,
+}
+
+async fn serve(dir: &Path, yaml: &str) -> Served {
+    let config = dir.join("modelgate.yaml");
+    std::fs::write(&config, yaml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_modelgate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .env("MODELGATE_DATA_DIR", dir.join("data"))
+        .env_remove("MODELGATE_LOG")
+        .env_remove("RUST_LOG")
+        .env_remove("MODELGATE_ADMIN_TOKEN")
+        .env_remove("MODELGATE_MASTER_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next_line()
+        .await
+        .unwrap()
+        .expect("serve prints its address");
+    let url = line
+        .strip_prefix("modelgate listening on ")
+        .expect(&line)
+        .to_owned();
+    let logs = BufReader::new(child.stderr.take().unwrap()).lines();
+    Served { child, url, logs }
+}
+
+impl Served {
+    /// Reads log lines until one contains `needle`; returns it.
+    async fn log_line(&mut self, needle: &str) -> String {
+        while let Some(line) = self.logs.next_line().await.unwrap() {
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("the log ended without a line containing `{needle}`");
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to end (a generous bound only against hangs).
+    async fn exit_code(&mut self) -> i32 {
+        tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("the server exits")
+            .unwrap()
+            .code()
+            .unwrap_or(-1)
+    }
+}
+
+/// A stream whose chunks the test sends (and never ends), behind an
+/// endpoint `slow` that does not fetch a model list.
+async fn stalled_upstream() -> (FakeUpstream, tokio::sync::mpsc::Sender<bytes::Bytes>) {
+    let (chunks, rx) = tokio::sync::mpsc::channel(8);
+    let rx = std::sync::Mutex::new(Some(rx));
+    let upstream = FakeUpstream::start(move |req| {
+        if req.json()["stream"] == true {
+            Reply::Stream(rx.lock().unwrap().take().expect("one stream"))
+        } else {
+            Reply::json(200, &openai::completion("m", "done"))
+        }
+    })
+    .await;
+    (upstream, chunks)
+}
+
+fn yaml(upstream: &FakeUpstream, server: &str) -> String {
+    format!(
+        "server:\n{server}endpoints:\n  - name: slow\n    spec: openai-chat-completions\n    base_url: {}\n    models: {{fetch: false}}\n",
+        upstream.url("/v1")
+    )
+}
+
+/// Opens the stream and returns once its first chunk arrived.
+async fn open_stream(
+    url: &str,
+    chunks: &tokio::sync::mpsc::Sender<bytes::Bytes>,
+) -> reqwest::Response {
+    // A complete request first, so there is usage to flush.
+    let done = reqwest::Client::new()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&json!({"model": "slow/m", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    chunks
+        .send(openai::chunk("m", json!({"content": "Hel"}), None).into())
+        .await
+        .unwrap();
+    let mut response = reqwest::Client::new()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&json!({"model": "slow/m", "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.chunk().await.unwrap().is_some());
+    response
+}
+
+async fn recorded_requests(dir: &Path) -> u64 {
+    let data = DataDir::open(dir.join("data")).unwrap();
+    let master = MasterKey::load_or_create(data.path(), None).unwrap();
+    let store = SqliteStore::open(&data, master).await.unwrap();
+    store
+        .usage_summary()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.requests)
+        .sum()
+}
+
+/// An open stream gets `server.drain_timeout` to finish; then the server
+/// exits anyway, having written the usage of what completed.
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_waits_for_open_streams_only_until_the_drain_deadline() {
+    let (upstream, chunks) = stalled_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &yaml(&upstream, "  drain_timeout: 1s\n")).await;
+    let _stream = open_stream(&served.url, &chunks).await;
+    served.signal("TERM");
+    served.log_line("drain timeout").await;
+    assert_eq!(served.exit_code().await, 0);
+    assert!(recorded_requests(dir.path()).await >= 1);
+}
+
+/// A second signal ends at once, however long the drain timeout is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_signal_stops_at_once() {
+    let (upstream, chunks) = stalled_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &yaml(&upstream, "  drain_timeout: 1h\n")).await;
+    let _stream = open_stream(&served.url, &chunks).await;
+    served.signal("TERM");
+    served.log_line("shutting down").await;
+    served.signal("INT");
+    served.log_line("second signal").await;
+    assert_eq!(served.exit_code().await, 0);
+    assert!(recorded_requests(dir.path()).await >= 1);
+}
+
+/// One info line per request by default: route, model, endpoint, status,
+/// latency and tokens; never the body.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_gets_one_log_line() {
+    let upstream =
+        FakeUpstream::start(|_| Reply::json(200, &openai::completion("m", "secret answer"))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &yaml(&upstream, "  drain_timeout: 5s\n")).await;
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", served.url))
+        .json(&json!({"model": "slow/m", "messages": [{"role": "user", "content": "secret question"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let line = served.log_line("POST /v1/chat/completions").await;
+    for part in [
+        "model=m",
+        "endpoint=slow",
+        "status=200",
+        "latency_ms=",
+        "input_tokens=10",
+        "output_tokens=5",
+    ] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+    assert!(!line.contains("secret"), "{line}");
+    let unknown = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", served.url))
+        .json(&json!({"model": "nope", "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let line = served.log_line("POST /v1/chat/completions").await;
+    assert!(line.contains("status=404"), "{line}");
+    served.signal("TERM");
+    assert_eq!(served.exit_code().await, 0);
+}
+
+/// A guessable admin token is refused at start.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_admin_token_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_modelgate"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("MODELGATE_DATA_DIR", dir.path().join("data"))
+        .env("MODELGATE_ADMIN_TOKEN", "admin")
+        .env_remove("MODELGATE_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at least 24"), "{stderr}");
+}
