@@ -3,7 +3,9 @@
 mod cli;
 mod commands;
 mod conn;
+mod error;
 mod local;
+mod server_file;
 mod table;
 
 use std::process::ExitCode;
@@ -18,7 +20,11 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let json = cli.command.wants_json(&cli.early);
     init_logging(matches!(cli.command, Command::Serve(_)));
     // One thread here: `serve` starts its own serving threads (one
     // runtime each); this one only waits for signals and writes usage.
@@ -28,28 +34,76 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            error::report(
+                &anyhow::anyhow!("cannot start the async runtime: {e}"),
+                json,
+            );
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            error::report(&e, json);
             ExitCode::FAILURE
         }
     }
 }
 
+/// A command line clap refused. Help and version are printed as usual;
+/// a usage error is JSON when `--json` is among the arguments (clap could
+/// not tell us which command it belongs to), with clap's exit code (2).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let wants_json = std::env::args_os().any(|a| a == "--json");
+    if wants_json
+        && !matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        let text = e.render().to_string();
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        println!("{}", error::usage_json(&message));
+        return ExitCode::from(2);
+    }
+    // Prints to stdout or stderr as clap decides.
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = &cli.global;
+    let early = &cli.early;
     match &cli.command {
-        Command::Serve(args) => commands::serve::run(g, args).await?,
-        Command::Endpoints(c) => return commands::endpoints::run(g, c).await,
-        Command::Models { endpoint } => commands::models::run(g, endpoint.as_deref()).await?,
-        Command::Chat(args) => commands::chat::run(g, args).await?,
-        Command::Keys(c) => commands::keys::run(g, c).await?,
-        Command::Config(c) => commands::config::run(g, c)?,
+        Command::Serve(args) => commands::serve::run(g, early, args).await?,
+        Command::Endpoints { client, command } => {
+            return commands::endpoints::run(g, &client.merged(early), command).await;
+        }
+        Command::Models { client, endpoint } => {
+            return commands::models::run(g, &client.merged(early), endpoint.as_deref()).await;
+        }
+        Command::Chat(args) => {
+            let mut args = args.clone();
+            args.client = args.client.merged(early);
+            commands::chat::run(g, &args).await?;
+        }
+        Command::Keys { client, command } => {
+            commands::keys::run(g, &client.merged(early), command).await?;
+        }
+        Command::Config { output, command } => {
+            let output = cli::OutputArgs {
+                json: output.json || early.json,
+            };
+            commands::config::run(g, output, command)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
