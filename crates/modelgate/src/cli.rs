@@ -120,8 +120,14 @@ impl ClientArgs {
     pub fn merged(&self, early: &EarlyClientArgs) -> ClientArgs {
         ClientArgs {
             server: early.server.clone().or_else(|| self.server.clone()),
-            admin_token: early.admin_token.clone().or_else(|| self.admin_token.clone()),
-            gateway_key: early.gateway_key.clone().or_else(|| self.gateway_key.clone()),
+            admin_token: early
+                .admin_token
+                .clone()
+                .or_else(|| self.admin_token.clone()),
+            gateway_key: early
+                .gateway_key
+                .clone()
+                .or_else(|| self.gateway_key.clone()),
             output: OutputArgs {
                 json: self.output.json || early.json,
             },
@@ -477,7 +483,12 @@ mod tests {
             (Some(true), Some(false))
         );
         assert_eq!(
-            parse(&["--direct", "--no-direct", "--no-fetch-models", "--fetch-models"]),
+            parse(&[
+                "--direct",
+                "--no-direct",
+                "--no-fetch-models",
+                "--fetch-models"
+            ]),
             (Some(false), Some(true))
         );
     }

@@ -90,7 +90,10 @@ impl std::error::Error for CliError {}
 pub fn report(error: &anyhow::Error, json: bool) {
     // `{:#}` keeps the context chain: "cannot read X: permission denied".
     let message = format!("{error:#}");
-    let details = error.downcast_ref::<CliError>().cloned().unwrap_or_default();
+    let details = error
+        .downcast_ref::<CliError>()
+        .cloned()
+        .unwrap_or_default();
     if json {
         println!("{}", details.to_json(message));
     } else {
@@ -145,7 +148,10 @@ mod tests {
     #[test]
     fn context_keeps_the_details() {
         let e = anyhow::Error::from(CliError::new("inner").with_code("c")).context("outer");
-        assert_eq!(e.downcast_ref::<CliError>().unwrap().code.as_deref(), Some("c"));
+        assert_eq!(
+            e.downcast_ref::<CliError>().unwrap().code.as_deref(),
+            Some("c")
+        );
         assert_eq!(format!("{e:#}"), "outer: inner");
     }
 }

@@ -55,7 +55,18 @@ fn main() -> ExitCode {
 /// not tell us which command it belongs to), with clap's exit code (2).
 fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let wants_json = std::env::args_os().any(|a| a == "--json");
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let wants_json = args.iter().any(|a| a == "--json");
+    if let Some(message) = old_flag_form(&args) {
+        if wants_json {
+            println!("{}", error::usage_json(&message));
+        } else {
+            eprintln!("error: {message}");
+        }
+        return ExitCode::from(2);
+    }
     if wants_json
         && !matches!(
             e.kind(),
@@ -77,6 +88,26 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     // Prints to stdout or stderr as clap decides.
     let _ = e.print();
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
+/// `--direct true` / `--fetch-models false`: the form earlier versions
+/// took, which clap now reports as a stray argument.
+fn old_flag_form(args: &[String]) -> Option<String> {
+    args.windows(2).find_map(|pair| {
+        let flag = pair[0].as_str();
+        let value = pair[1].as_str();
+        let is_bool = value == "true" || value == "false";
+        let plain = flag == "--direct" || flag == "--fetch-models";
+        (plain && is_bool).then(|| {
+            let name = flag.trim_start_matches("--");
+            let wanted = if value == "true" {
+                format!("{flag} (the opposite is --no-{name})")
+            } else {
+                format!("--no-{name}")
+            };
+            format!("`{flag} {value}`: {flag} takes no value; write {wanted}")
+        })
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

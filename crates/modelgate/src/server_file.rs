@@ -38,7 +38,11 @@ pub enum Found {
     Running { url: String, file: PathBuf },
     /// The process is alive but the URL does not answer (starting, wedged,
     /// or a reused pid): the caller warns and works without it.
-    Silent { url: String, pid: u32, file: PathBuf },
+    Silent {
+        url: String,
+        pid: u32,
+        file: PathBuf,
+    },
 }
 
 pub fn path(data_dir: &Path) -> PathBuf {
@@ -168,7 +172,10 @@ mod tests {
             client_url("0.0.0.0:4000".parse().unwrap()),
             "http://127.0.0.1:4000"
         );
-        assert_eq!(client_url("[::]:4000".parse().unwrap()), "http://[::1]:4000");
+        assert_eq!(
+            client_url("[::]:4000".parse().unwrap()),
+            "http://[::1]:4000"
+        );
         assert_eq!(
             client_url("192.168.1.5:80".parse().unwrap()),
             "http://192.168.1.5:80"

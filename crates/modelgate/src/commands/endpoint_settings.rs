@@ -45,7 +45,10 @@ pub const UNSETTABLE: [&str; 18] = [
 
 /// Every endpoint has these; they are changed, never cleared.
 const REQUIRED: [(&str, &str); 3] = [
-    ("name", "an endpoint cannot be renamed; add one with the new name and remove this one"),
+    (
+        "name",
+        "an endpoint cannot be renamed; add one with the new name and remove this one",
+    ),
     ("spec", "change it with --spec"),
     ("base_url", "change it with --base-url"),
 ];
@@ -180,7 +183,11 @@ pub fn update_patch(args: &EndpointArgs, current: &Value) -> Result<Value> {
     }
 
     let timeout_parts = ["connect", "first_byte", "idle"];
-    if !unset("timeouts") && timeout_parts.iter().any(|p| unset(&format!("timeouts.{p}"))) {
+    if !unset("timeouts")
+        && timeout_parts
+            .iter()
+            .any(|p| unset(&format!("timeouts.{p}")))
+    {
         let mut timeouts = section(current, "timeouts");
         for part in timeout_parts {
             if unset(&format!("timeouts.{part}")) {
@@ -203,7 +210,11 @@ fn check_contradictions(args: &EndpointArgs) -> Result<()> {
         ("tags", "--tag", !args.tags.is_empty()),
         ("direct_endpoint", "--direct", args.direct().is_some()),
         ("models.default", "--model", !args.models.is_empty()),
-        ("models.fetch", "--fetch-models", args.fetch_models().is_some()),
+        (
+            "models.fetch",
+            "--fetch-models",
+            args.fetch_models().is_some(),
+        ),
         ("api_keys", "--api-key", !args.api_keys.is_empty()),
     ];
     for (field, flag, set) in given {
@@ -350,7 +361,11 @@ mod tests {
     fn unset_fields_are_checked() {
         assert_eq!(parse_unset_field("add-params").unwrap(), "add_params");
         assert_eq!(parse_unset_field("api_key").unwrap(), "api_keys");
-        assert!(parse_unset_field("base_url").unwrap_err().contains("--base-url"));
+        assert!(
+            parse_unset_field("base_url")
+                .unwrap_err()
+                .contains("--base-url")
+        );
         let e = parse_unset_field("header").unwrap_err();
         assert!(e.contains("did you mean `headers`"), "{e}");
     }
@@ -361,7 +376,9 @@ mod tests {
     fn every_optional_field_can_be_unset() {
         let schema = modelgate_config::json_schema();
         let endpoint = &schema["$defs"]["EndpointConfig"];
-        let props = endpoint["properties"].as_object().expect("EndpointConfig properties");
+        let props = endpoint["properties"]
+            .as_object()
+            .expect("EndpointConfig properties");
         for field in props.keys() {
             let ok = UNSETTABLE.contains(&field.as_str())
                 || REQUIRED.iter().any(|(r, _)| r == field)
@@ -374,7 +391,12 @@ mod tests {
     #[test]
     fn add_params_must_be_json() {
         let body = add_body(&{
-            let mut a = args(&["--add-param", "temperature=0.2", "--add-param", "stop=\"\\n\""]);
+            let mut a = args(&[
+                "--add-param",
+                "temperature=0.2",
+                "--add-param",
+                "stop=\"\\n\"",
+            ]);
             a.spec = Some("openai-chat-completions".into());
             a.base_url = Some("http://x/v1".into());
             a
@@ -433,16 +455,26 @@ mod tests {
                 "api_keys": null,
             })
         );
-        let patch = update_patch(&args(&["--unset", "models.max_tokens", "--unset", "models.default"]), &current).unwrap();
+        let patch = update_patch(
+            &args(&["--unset", "models.max_tokens", "--unset", "models.default"]),
+            &current,
+        )
+        .unwrap();
         assert_eq!(patch, json!({"models": null}));
     }
 
     #[test]
     fn setting_and_clearing_the_same_field_is_refused() {
-        let e = update_patch(&args(&["--header", "a=b", "--unset", "headers"]), &json!({}))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("--header") && e.contains("--unset headers"), "{e}");
+        let e = update_patch(
+            &args(&["--header", "a=b", "--unset", "headers"]),
+            &json!({}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("--header") && e.contains("--unset headers"),
+            "{e}"
+        );
         assert!(!has_changes(&args(&[])));
         assert!(has_changes(&args(&["--no-api-key"])));
     }

@@ -39,7 +39,9 @@ pub async fn run(global: &Global, client: &ClientArgs, only: Option<&str>) -> Re
         let path = format!("/api/endpoints/{}/models", percent_encode(name));
         all.push(match conn.admin(Method::GET, &path, None).await {
             Ok(listing) => listing,
-            Err(e) => json!({"endpoint": name, "models": [], "error": {"message": format!("{e:#}")}}),
+            Err(e) => {
+                json!({"endpoint": name, "models": [], "error": {"message": format!("{e:#}")}})
+            }
         });
     }
     let failed = all.iter().filter(|l| failed(l)).count();

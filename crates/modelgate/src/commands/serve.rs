@@ -17,9 +17,7 @@ use crate::server_file::{self, Announcement, Found};
 
 pub async fn run(global: &Global, early: &EarlyClientArgs, args: &ServeArgs) -> Result<()> {
     if let Some(flag) = early.first_given() {
-        bail!(
-            "{flag} is for the client commands (endpoints, models, chat, keys), not for `serve`"
-        );
+        bail!("{flag} is for the client commands (endpoints, models, chat, keys), not for `serve`");
     }
     let admin_token = args.admin_token.as_deref().or(early.admin_token.as_deref());
     let state = local::open_state(global, admin_token, keys_required(args)).await?;

@@ -8,16 +8,20 @@ use modelgate_testkit::{FakeUpstream, Reply, openai};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn modelgate(dir: &Path) -> Command {
+/// The binary in `dir`, on the data directory `dir/data`, with no server
+/// or config named by the environment.
+pub fn modelgate(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelgate"));
     cmd.current_dir(dir)
         .env_remove("MODELGATE_URL")
+        .env_remove("MODELGATE_API_KEY")
+        .env_remove("MODELGATE_ADMIN_TOKEN")
         .env_remove("MODELGATE_CONFIG")
         .env_remove("MODELGATE_MASTER_KEY")
         .env("MODELGATE_DATA_DIR", dir.join("data"))
@@ -26,7 +30,7 @@ fn modelgate(dir: &Path) -> Command {
     cmd
 }
 
-async fn run(dir: &Path, args: &[&str]) -> Run {
+pub async fn run(dir: &Path, args: &[&str]) -> Run {
     let out = modelgate(dir)
         .args(args)
         .output()
@@ -39,7 +43,7 @@ async fn run(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn write_config(dir: &Path, text: &str) -> String {
+pub fn write_config(dir: &Path, text: &str) -> String {
     let path = dir.join("modelgate.yaml");
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
@@ -67,16 +71,21 @@ async fn endpoints_test_prints_a_verdict_per_key_and_exits_by_them() {
     .await;
     assert_eq!(mixed.code, 1, "{}{}", mixed.stdout, mixed.stderr);
     let lines: Vec<&str> = mixed.stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", mixed.stdout);
+    assert_eq!(lines.len(), 3, "{}", mixed.stdout);
     assert!(
-        lines[0].starts_with("sk-…0001") && lines[0].contains(" ok "),
-        "{}",
+        lines[0].starts_with("KEY") && lines[0].contains("VERDICT") && lines[0].contains("HINT"),
+        "a header row: {}",
         lines[0]
     );
     assert!(
-        lines[1].starts_with("sk-…0002") && lines[1].contains(" invalid "),
+        lines[1].starts_with("sk-…0001") && lines[1].contains(" ok "),
         "{}",
         lines[1]
+    );
+    assert!(
+        lines[2].starts_with("sk-…0002") && lines[2].contains(" invalid "),
+        "{}",
+        lines[2]
     );
     assert!(!mixed.stdout.contains("sk-good-key"), "keys masked");
 
@@ -201,6 +210,7 @@ async fn endpoints_added_by_the_cli_persist_in_the_store() {
             "sk-cli-secret-00042",
             "--model",
             "llama3",
+            "--no-check",
         ],
     )
     .await;
