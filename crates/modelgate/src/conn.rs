@@ -1,10 +1,15 @@
 //! Talking to modelgate: over HTTP to a running server, or to the same
-//! application in this process when no server is configured. Both paths send
-//! the same HTTP requests, so the CLI behaves the same either way.
+//! application in this process when no server runs. Both paths send the
+//! same HTTP requests, so the CLI behaves the same either way.
+//!
+//! Which server: `--server` / `MODELGATE_URL`, else the one `serve`
+//! announced in the data directory (`server.json`, see [`server_file`]),
+//! saying so on stderr, else none.
 
+use std::path::PathBuf;
 use std::pin::Pin;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use axum::Router;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
@@ -12,8 +17,10 @@ use http::{Method, Request, header};
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::cli::Global;
+use crate::cli::{ClientArgs, Global};
+use crate::error::CliError;
 use crate::local;
+use crate::server_file::{self, Found};
 
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 
@@ -22,6 +29,9 @@ pub enum Conn {
         http: reqwest::Client,
         base: String,
         admin_token: Option<String>,
+        /// Where the admin token came from when no flag gave it, for the
+        /// hint on a 401: the server may use another data directory.
+        token_file: Option<PathBuf>,
         api_key: Option<String>,
     },
     Local {
@@ -57,27 +67,64 @@ impl Reply {
     }
 }
 
+/// `--server` as given, made a base URL: `http://` added when there is no
+/// scheme, a trailing `/` or `/v1` (the URL OpenAI clients are given) removed.
+pub fn normalize_server_url(given: &str) -> Result<String> {
+    let trimmed = given.trim();
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("http://{trimmed}")
+    };
+    let mut base = with_scheme.trim_end_matches('/');
+    if let Some(stripped) = base.strip_suffix("/v1") {
+        base = stripped.trim_end_matches('/');
+    }
+    match reqwest::Url::parse(base) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(base.to_owned())
+        }
+        _ => bail!(
+            "--server / MODELGATE_URL: `{given}` is not a server URL; give one like http://127.0.0.1:4000"
+        ),
+    }
+}
+
 impl Conn {
-    pub async fn open(global: &Global) -> Result<Self> {
-        if let Some(server) = &global.server {
-            let admin_token = global.admin_token.clone().or_else(|| {
-                std::fs::read_to_string(global.data_dir.join("admin.token"))
-                    .ok()
-                    .map(|t| t.trim().to_owned())
-            });
+    pub async fn open(global: &Global, client: &ClientArgs) -> Result<Self> {
+        let server = match &client.server {
+            Some(given) => Some(normalize_server_url(given)?),
+            None => discovered(global).await,
+        };
+        if let Some(base) = server {
+            let (admin_token, token_file) = match &client.admin_token {
+                Some(token) => (Some(token.clone()), None),
+                None => {
+                    let file = global.data_dir.join("admin.token");
+                    let token = std::fs::read_to_string(&file)
+                        .ok()
+                        .map(|t| t.trim().to_owned());
+                    (token, Some(file))
+                }
+            };
             return Ok(Conn::Remote {
                 http: reqwest::Client::new(),
-                base: server.trim_end_matches('/').to_owned(),
+                base,
                 admin_token,
-                api_key: global.gateway_key.clone(),
+                token_file,
+                api_key: client.gateway_key.clone(),
             });
         }
-        let state = local::open_state(global, false).await?;
+        let state = local::open_state(global, client.admin_token.as_deref(), false).await?;
         Ok(Conn::Local {
             admin_token: state.settings.admin_token.clone(),
             router: modelgate_server::app::router(state),
-            api_key: global.gateway_key.clone(),
+            api_key: client.gateway_key.clone(),
         })
+    }
+
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Conn::Remote { .. })
     }
 
     pub async fn send(
@@ -93,11 +140,15 @@ impl Conn {
                 base,
                 admin_token,
                 api_key,
+                ..
             } => {
                 let mut request = http.request(method, format!("{base}{path}"));
                 let token = match auth {
                     Auth::Admin => Some(admin_token.as_deref().ok_or_else(|| {
-                        anyhow!("the admin API needs a token: pass --admin-token or set MODELGATE_ADMIN_TOKEN (the server keeps it in its data directory, file admin.token)")
+                        CliError::new(format!(
+                            "the admin API of {base} needs its admin token: pass --admin-token or set MODELGATE_ADMIN_TOKEN (the server keeps it in its data directory, file admin.token; pass that directory with --data-dir)"
+                        ))
+                        .with_code("missing_admin_token")
                     })?),
                     Auth::Gateway => api_key.as_deref(),
                 };
@@ -152,7 +203,7 @@ impl Conn {
     }
 
     /// An admin call whose answer must be a success; errors become the
-    /// server's own message.
+    /// server's own message (and code), with a hint where the CLI knows more.
     pub async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
         let (status, value) = self
             .send(Auth::Admin, method, path, body)
@@ -160,20 +211,99 @@ impl Conn {
             .json()
             .await?;
         if !(200..300).contains(&status) {
-            bail!(
-                "{}",
-                error_message(&value).unwrap_or_else(|| format!("HTTP {status}"))
-            );
+            return Err(self.failure(Auth::Admin, status, &value).into());
         }
         Ok(value)
     }
+
+    /// The error of a non-2xx answer, with what the user can do about a
+    /// rejected credential.
+    pub fn failure(&self, auth: Auth, status: u16, body: &Value) -> CliError {
+        let error = CliError::from_reply(status, body);
+        if status != 401 {
+            return error;
+        }
+        match (auth, self) {
+            // `invalid_api_key` is the gateway's own check; a 401 about the
+            // upstream's keys (`upstream_keys_exhausted`) is not the CLI's.
+            (Auth::Gateway, _) if error.code.as_deref() == Some("invalid_api_key") => {
+                let sent = match self {
+                    Conn::Remote { api_key, .. } | Conn::Local { api_key, .. } => {
+                        api_key.is_some()
+                    }
+                };
+                if sent {
+                    error.with_hint(
+                        "The CLI sent the key of --gateway-key / MODELGATE_API_KEY; check it with `modelgate keys list`",
+                    )
+                } else {
+                    error.with_hint(
+                        "The CLI sent no gateway key: pass one with --gateway-key KEY or set MODELGATE_API_KEY (create one with `modelgate keys create NAME`)",
+                    )
+                }
+            }
+            (
+                Auth::Admin,
+                Conn::Remote {
+                    base,
+                    token_file: Some(file),
+                    ..
+                },
+            ) => error.with_hint(&format!(
+                "The CLI used the token in {}; if the server at {base} uses another data directory, pass it with --data-dir, or pass --admin-token",
+                file.display()
+            )),
+            _ => error,
+        }
+    }
 }
 
-/// The message of an `{"error": {"message": ...}}` body.
-pub fn error_message(value: &Value) -> Option<String> {
-    value
-        .get("error")?
-        .get("message")?
-        .as_str()
-        .map(str::to_owned)
+/// The server announced in the data directory, said on stderr.
+async fn discovered(global: &Global) -> Option<String> {
+    match server_file::find(&global.data_dir).await {
+        Found::Nothing => None,
+        Found::Running { url, file } => {
+            eprintln!(
+                "using the modelgate server at {url} (from {})",
+                file.display()
+            );
+            Some(url)
+        }
+        Found::Silent { url, pid, file } => {
+            eprintln!(
+                "warning: {} names a modelgate server (pid {pid}) at {url} that does not answer; working on the data directory directly. A running server sees such changes only at its next start: pass --server URL to reach it.",
+                file.display()
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_normalized() {
+        for given in [
+            "http://127.0.0.1:4000",
+            "http://127.0.0.1:4000/",
+            "http://127.0.0.1:4000/v1",
+            "http://127.0.0.1:4000/v1/",
+            " 127.0.0.1:4000/v1 ",
+        ] {
+            assert_eq!(
+                normalize_server_url(given).unwrap(),
+                "http://127.0.0.1:4000",
+                "{given}"
+            );
+        }
+        assert_eq!(
+            normalize_server_url("https://gw.example.com/modelgate/v1").unwrap(),
+            "https://gw.example.com/modelgate"
+        );
+        assert!(normalize_server_url("ftp://x").is_err());
+        assert!(normalize_server_url("http://").is_err());
+    }
 }

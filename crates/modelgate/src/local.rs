@@ -29,15 +29,20 @@ pub fn load_config(global: &Global) -> Result<(ConfigFile, Option<PathBuf>)> {
 }
 
 /// The gateway's state over the config file and the data directory.
-pub async fn open_state(global: &Global, require_keys: bool) -> Result<Arc<AppState>> {
+/// `admin_token` overrides the data directory's `admin.token`.
+pub async fn open_state(
+    global: &Global,
+    admin_token: Option<&str>,
+    require_keys: bool,
+) -> Result<Arc<AppState>> {
     let (file, path) = load_config(global)?;
     let data_dir = DataDir::open(&global.data_dir)
         .with_context(|| format!("cannot use data directory {}", global.data_dir.display()))?;
     let master_env = std::env::var(modelgate_store::secret::MASTER_KEY_ENV).ok();
     let master = MasterKey::load_or_create(data_dir.path(), master_env.as_deref())?;
     let store = SqliteStore::open(&data_dir, master).await?;
-    let admin_token = match &global.admin_token {
-        Some(token) => token.clone(),
+    let admin_token = match admin_token {
+        Some(token) => token.to_owned(),
         None => data_dir.admin_token()?,
     };
     let settings = Settings {

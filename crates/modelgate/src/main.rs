@@ -3,7 +3,9 @@
 mod cli;
 mod commands;
 mod conn;
+mod error;
 mod local;
+mod server_file;
 mod table;
 
 use std::process::ExitCode;
@@ -18,7 +20,11 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let json = cli.command.wants_json(&cli.early);
     init_logging(matches!(cli.command, Command::Serve(_)));
     // One thread here: `serve` starts its own serving threads (one
     // runtime each); this one only waits for signals and writes usage.
@@ -28,28 +34,107 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            error::report(
+                &anyhow::anyhow!("cannot start the async runtime: {e}"),
+                json,
+            );
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            error::report(&e, json);
             ExitCode::FAILURE
         }
     }
 }
 
+/// A command line clap refused. Help and version are printed as usual;
+/// a usage error is JSON when `--json` is among the arguments (clap could
+/// not tell us which command it belongs to), with clap's exit code (2).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let wants_json = args.iter().any(|a| a == "--json");
+    if let Some(message) = old_flag_form(&args) {
+        if wants_json {
+            println!("{}", error::usage_json(&message));
+        } else {
+            eprintln!("error: {message}");
+        }
+        return ExitCode::from(2);
+    }
+    if wants_json
+        && !matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        let text = e.render().to_string();
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        println!("{}", error::usage_json(&message));
+        return ExitCode::from(2);
+    }
+    // Prints to stdout or stderr as clap decides.
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
+/// `--direct true` / `--fetch-models false`: the form earlier versions
+/// took, which clap now reports as a stray argument.
+fn old_flag_form(args: &[String]) -> Option<String> {
+    args.windows(2).find_map(|pair| {
+        let flag = pair[0].as_str();
+        let value = pair[1].as_str();
+        let is_bool = value == "true" || value == "false";
+        let plain = flag == "--direct" || flag == "--fetch-models";
+        (plain && is_bool).then(|| {
+            let name = flag.trim_start_matches("--");
+            let wanted = if value == "true" {
+                format!("{flag} (the opposite is --no-{name})")
+            } else {
+                format!("--no-{name}")
+            };
+            format!("`{flag} {value}`: {flag} takes no value; write {wanted}")
+        })
+    })
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = &cli.global;
+    let early = &cli.early;
     match &cli.command {
-        Command::Serve(args) => commands::serve::run(g, args).await?,
-        Command::Endpoints(c) => return commands::endpoints::run(g, c).await,
-        Command::Models { endpoint } => commands::models::run(g, endpoint.as_deref()).await?,
-        Command::Chat(args) => commands::chat::run(g, args).await?,
-        Command::Keys(c) => commands::keys::run(g, c).await?,
-        Command::Config(c) => commands::config::run(g, c)?,
+        Command::Serve(args) => commands::serve::run(g, early, args).await?,
+        Command::Endpoints { client, command } => {
+            return commands::endpoints::run(g, &client.merged(early), command).await;
+        }
+        Command::Models { client, endpoint } => {
+            return commands::models::run(g, &client.merged(early), endpoint.as_deref()).await;
+        }
+        Command::Chat(args) => {
+            let mut args = args.clone();
+            args.client = args.client.merged(early);
+            commands::chat::run(g, &args).await?;
+        }
+        Command::Keys { client, command } => {
+            commands::keys::run(g, &client.merged(early), command).await?;
+        }
+        Command::Config { output, command } => {
+            let output = cli::OutputArgs {
+                json: output.json || early.json,
+            };
+            commands::config::run(g, output, command)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,14 @@
 //! `modelgate chat`: one message, the answer streamed as it is generated.
+//!
+//! Text mode prints the answer (reasoning, then content) as it comes.
+//! `--json` prints each event of the stream as one JSON object per line:
+//! the gateway's `chat.completion.chunk` objects, unchanged (`[DONE]` is
+//! not printed); an error is the last line, `{"error": {...}}`.
+//!
+//! The answer is complete once the stream says so (`[DONE]`, or a
+//! `finish_reason`). A stream that ends before that, with an error event
+//! (the gateway reports a cut upstream as `stream_truncated`) or without
+//! one (the connection to the server broke), fails the command.
 
 use std::io::{Read, Write};
 
@@ -9,9 +19,70 @@ use modelgate_protocol::framing::sse::SseDecoder;
 use serde_json::{Value, json};
 
 use crate::cli::{ChatArgs, Global};
-use crate::conn::{Auth, Conn, error_message};
+use crate::conn::{Auth, Conn};
+use crate::error::CliError;
 
 pub async fn run(global: &Global, args: &ChatArgs) -> Result<()> {
+    let json = args.client.output.json;
+    let body = request_body(args)?;
+    let conn = Conn::open(global, &args.client).await?;
+    let reply = conn
+        .send(
+            Auth::Gateway,
+            Method::POST,
+            "/v1/chat/completions",
+            Some(&body),
+        )
+        .await?;
+    if !(200..300).contains(&reply.status) {
+        let status = reply.status;
+        let (_, value) = reply.json().await?;
+        return Err(conn.failure(Auth::Gateway, status, &value).into());
+    }
+    let mut decoder = SseDecoder::new();
+    let mut events = Vec::new();
+    let mut out = std::io::stdout().lock();
+    let mut body = reply.body;
+    let mut printer = Printer::default();
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                printer.end_line(&mut out, json)?;
+                return Err(truncated(&format!(
+                    "the connection to the modelgate server broke before the answer was complete: {e:#}"
+                ))
+                .into());
+            }
+        };
+        decoder.push(&chunk, &mut events);
+        for event in events.drain(..) {
+            if event.data.trim() == "[DONE]" {
+                printer.complete = true;
+                continue;
+            }
+            let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
+                continue;
+            };
+            if let Some(error) = CliError::from_error_body(&data) {
+                printer.end_line(&mut out, json)?;
+                return Err(error.into());
+            }
+            printer.event(&mut out, json, &data)?;
+        }
+        out.flush()?;
+    }
+    printer.end_line(&mut out, json)?;
+    if !printer.complete {
+        return Err(truncated(
+            "the stream from the modelgate server ended before the answer was complete",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn request_body(args: &ChatArgs) -> Result<Value> {
     let message = match &args.message {
         Some(m) => m.clone(),
         None => {
@@ -37,55 +108,51 @@ pub async fn run(global: &Global, args: &ChatArgs) -> Result<()> {
     if let Some(t) = args.temperature {
         body["temperature"] = json!(t);
     }
+    Ok(body)
+}
 
-    let conn = Conn::open(global).await?;
-    let reply = conn
-        .send(
-            Auth::Gateway,
-            Method::POST,
-            "/v1/chat/completions",
-            Some(&body),
-        )
-        .await?;
-    if !(200..300).contains(&reply.status) {
-        let status = reply.status;
-        let (_, value) = reply.json().await?;
-        bail!(
-            "{}",
-            error_message(&value).unwrap_or_else(|| format!("HTTP {status}"))
-        );
-    }
-    let mut decoder = SseDecoder::new();
-    let mut events = Vec::new();
-    let mut out = std::io::stdout().lock();
-    let mut body = reply.body;
-    let mut wrote_anything = false;
-    while let Some(chunk) = body.next().await {
-        decoder.push(&chunk?, &mut events);
-        for event in events.drain(..) {
-            if event.data.trim() == "[DONE]" {
+fn truncated(message: &str) -> CliError {
+    CliError::new(message).with_code("stream_truncated")
+}
+
+#[derive(Default)]
+struct Printer {
+    /// Text was written and its line is not ended yet.
+    open_line: bool,
+    /// The stream said the answer is complete.
+    complete: bool,
+}
+
+impl Printer {
+    fn event(&mut self, out: &mut impl Write, json: bool, data: &Value) -> Result<()> {
+        let choices = data["choices"].as_array().into_iter().flatten();
+        if json {
+            writeln!(out, "{data}")?;
+        }
+        for choice in choices {
+            if choice["finish_reason"].is_string() {
+                self.complete = true;
+            }
+            if json {
                 continue;
             }
-            let Ok(chunk) = serde_json::from_str::<Value>(&event.data) else {
-                continue;
-            };
-            if let Some(message) = error_message(&chunk) {
-                writeln!(out)?;
-                bail!("{message}");
-            }
-            for choice in chunk["choices"].as_array().into_iter().flatten() {
-                for field in ["reasoning_content", "content"] {
-                    if let Some(text) = choice["delta"][field].as_str() {
-                        out.write_all(text.as_bytes())?;
-                        wrote_anything |= !text.is_empty();
-                    }
+            for field in ["reasoning_content", "content"] {
+                if let Some(text) = choice["delta"][field].as_str() {
+                    out.write_all(text.as_bytes())?;
+                    self.open_line |= !text.is_empty();
                 }
             }
-            out.flush()?;
         }
+        Ok(())
     }
-    if wrote_anything {
-        writeln!(out)?;
+
+    /// Ends the answer's line, so what follows starts on its own.
+    fn end_line(&mut self, out: &mut impl Write, json: bool) -> Result<()> {
+        if self.open_line && !json {
+            writeln!(out)?;
+        }
+        self.open_line = false;
+        out.flush()?;
+        Ok(())
     }
-    Ok(())
 }

@@ -2,10 +2,10 @@
 
 use anyhow::{Result, bail};
 
-use crate::cli::{ConfigCommand, Global};
+use crate::cli::{ConfigCommand, Global, OutputArgs};
 use crate::local;
 
-pub fn run(global: &Global, command: &ConfigCommand) -> Result<()> {
+pub fn run(global: &Global, output: OutputArgs, command: &ConfigCommand) -> Result<()> {
     match command {
         ConfigCommand::Schema => {
             println!(
@@ -14,13 +14,13 @@ pub fn run(global: &Global, command: &ConfigCommand) -> Result<()> {
             );
             Ok(())
         }
-        ConfigCommand::Check => check(global),
+        ConfigCommand::Check => check(global, output.json),
     }
 }
 
 /// Loads and validates the file, then resolves every endpoint's `${VAR}`s
 /// as the server would, so a missing variable shows up now, not at use.
-fn check(global: &Global) -> Result<()> {
+fn check(global: &Global, json: bool) -> Result<()> {
     let Some(path) = local::config_path(global) else {
         bail!(
             "no configuration file: pass --config FILE or set MODELGATE_CONFIG (or create ./modelgate.yaml)"
@@ -38,7 +38,7 @@ fn check(global: &Global) -> Result<()> {
             ));
         }
     }
-    if global.json {
+    if json {
         println!(
             "{}",
             serde_json::json!({"file": path.display().to_string(), "endpoints": file.endpoints.len(), "warnings": problems})

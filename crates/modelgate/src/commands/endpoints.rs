@@ -1,64 +1,177 @@
 //! `modelgate endpoints list|add|update|rm|test`.
+//!
+//! `add` and `update` check the endpoint after writing it (the same
+//! `POST /api/endpoints/{name}/test` as `endpoints test`) and print a
+//! warning per key that fails, with its hint, unless `--no-check`. A failing
+//! check does not undo the write and does not fail the command: the
+//! endpoint may be set up before its server runs, and the write is what was
+//! asked; `endpoints test` is the command whose exit code is the verdict.
+//!
+//! `--json` output: `list` → `{"endpoints": [...]}`; `add` →
+//! `{"endpoint": {...}, "check": REPORT|null}`; `update` → the same plus
+//! `"changed": bool`; `rm` → `{"deleted": NAME}`; `test` → the report
+//! (`{"endpoint", "ok", "results": [{"key", "verdict", "status", "hint"}]}`).
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use http::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::cli::{EndpointArgs, EndpointsCommand, Global};
-use modelgate_upstream::endpoint::percent_encode;
-
+use crate::cli::{ClientArgs, EndpointArgs, EndpointsCommand, Global};
+use crate::commands::endpoint_settings::{add_body, has_changes, update_patch};
 use crate::conn::Conn;
 use crate::table;
+use modelgate_upstream::endpoint::percent_encode;
 
-pub async fn run(global: &Global, command: &EndpointsCommand) -> Result<ExitCode> {
-    let conn = Conn::open(global).await?;
+pub async fn run(
+    global: &Global,
+    client: &ClientArgs,
+    command: &EndpointsCommand,
+) -> Result<ExitCode> {
+    let json = client.output.json;
+    // Checked before anything is opened, so a no-op touches nothing.
+    if let EndpointsCommand::Update(args) = command
+        && !has_changes(args)
+    {
+        bail!(
+            "nothing to change for endpoint `{}`: give the settings to change (e.g. --base-url URL, --api-key KEY, --unset FIELD); `modelgate endpoints update --help` lists them",
+            args.name
+        );
+    }
+    let conn = Conn::open(global, client).await?;
     match command {
-        EndpointsCommand::List => list(global, &conn).await?,
-        EndpointsCommand::Add(args) => {
-            let body = settings(args, true)?;
-            let created = conn
-                .admin(Method::POST, "/api/endpoints", Some(&body))
-                .await?;
-            print_one(global, &created, "added");
-        }
-        EndpointsCommand::Update(args) => {
-            let body = settings(args, false)?;
-            let path = format!("/api/endpoints/{}", percent_encode(&args.name));
-            let updated = conn.admin(Method::PATCH, &path, Some(&body)).await?;
-            print_one(global, &updated, "updated");
-        }
+        EndpointsCommand::List => list(json, &conn).await?,
+        EndpointsCommand::Add(args) => add(json, &conn, args).await?,
+        EndpointsCommand::Update(args) => update(json, &conn, args).await?,
         EndpointsCommand::Rm { name } => {
-            conn.admin(
-                Method::DELETE,
-                &format!("/api/endpoints/{}", percent_encode(name)),
-                None,
-            )
-            .await?;
-            println!("deleted endpoint {name}");
+            let deleted = conn
+                .admin(Method::DELETE, &endpoint_path(name), None)
+                .await?;
+            if json {
+                println!("{deleted}");
+            } else {
+                println!("deleted endpoint {name}");
+            }
         }
-        EndpointsCommand::Test { name } => return test(global, &conn, name).await,
+        EndpointsCommand::Test { name } => return test(json, &conn, name).await,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_one(global: &Global, endpoint: &Value, verb: &str) {
-    if global.json {
-        println!("{endpoint}");
-    } else {
-        println!(
-            "{verb} endpoint {} ({}, {})",
-            endpoint["name"].as_str().unwrap_or_default(),
-            endpoint["spec"].as_str().unwrap_or_default(),
-            endpoint["base_url"].as_str().unwrap_or_default()
-        );
-    }
+fn endpoint_path(name: &str) -> String {
+    format!("/api/endpoints/{}", percent_encode(name))
 }
 
-async fn list(global: &Global, conn: &Conn) -> Result<()> {
+async fn add(json: bool, conn: &Conn, args: &EndpointArgs) -> Result<()> {
+    let body = add_body(args)?;
+    let created = conn
+        .admin(Method::POST, "/api/endpoints", Some(&body))
+        .await?;
+    if !json {
+        print_one(&created, "added");
+    }
+    let check = check_after_write(json, conn, args).await;
+    if json {
+        println!("{}", json!({"endpoint": created, "check": check}));
+    }
+    Ok(())
+}
+
+async fn update(json: bool, conn: &Conn, args: &EndpointArgs) -> Result<()> {
+    let path = endpoint_path(&args.name);
+    let before = conn.admin(Method::GET, &path, None).await?;
+    let patch = update_patch(args, &before)?;
+    let after = conn.admin(Method::PATCH, &path, Some(&patch)).await?;
+    // Keys show masked, so a new key can look like the old one: a given key
+    // counts as a change.
+    let changed = patch.get("api_keys").is_some_and(|k| !k.is_null()) || before != after;
+    if !changed {
+        if json {
+            println!(
+                "{}",
+                json!({"endpoint": after, "changed": false, "check": null})
+            );
+        } else {
+            println!(
+                "endpoint {} unchanged: it already had these settings",
+                args.name
+            );
+        }
+        return Ok(());
+    }
+    if !json {
+        print_one(&after, "updated");
+    }
+    let check = check_after_write(json, conn, args).await;
+    if json {
+        println!(
+            "{}",
+            json!({"endpoint": after, "changed": true, "check": check})
+        );
+    }
+    Ok(())
+}
+
+fn print_one(endpoint: &Value, verb: &str) {
+    println!(
+        "{verb} endpoint {} ({}, {})",
+        endpoint["name"].as_str().unwrap_or_default(),
+        endpoint["spec"].as_str().unwrap_or_default(),
+        endpoint["base_url"].as_str().unwrap_or_default()
+    );
+}
+
+/// The key check after a write; warnings on stderr. Returns the report for
+/// `--json` (`{"error": ...}` when the check itself could not run).
+async fn check_after_write(json: bool, conn: &Conn, args: &EndpointArgs) -> Value {
+    if args.no_check {
+        return Value::Null;
+    }
+    let name = &args.name;
+    let path = format!("{}/test", endpoint_path(name));
+    let report = match conn.admin(Method::POST, &path, None).await {
+        Ok(report) => report,
+        Err(e) => {
+            if !json {
+                eprintln!("warning: could not check endpoint {name}: {e:#}");
+            }
+            return json!({"error": {"message": format!("{e:#}")}});
+        }
+    };
+    if json {
+        return report;
+    }
+    let results = report["results"].as_array().cloned().unwrap_or_default();
+    let failed: Vec<&Value> = results.iter().filter(|r| r["verdict"] != "ok").collect();
+    if failed.is_empty() {
+        eprintln!(
+            "checked endpoint {name}: it answers and accepts its {}",
+            if results.len() == 1 { "key" } else { "keys" }
+        );
+        return report;
+    }
+    for r in &failed {
+        let status = r["status"]
+            .as_u64()
+            .map(|s| format!(" (HTTP {s})"))
+            .unwrap_or_default();
+        eprintln!(
+            "warning: {}: {}{status}: {}",
+            r["key"].as_str().unwrap_or("key"),
+            r["verdict"].as_str().unwrap_or("error"),
+            r["hint"].as_str().unwrap_or_default(),
+        );
+    }
+    eprintln!(
+        "the endpoint is saved; fix it with `modelgate endpoints update {name} ...`, then `modelgate endpoints test {name}`"
+    );
+    report
+}
+
+async fn list(json: bool, conn: &Conn) -> Result<()> {
     let list = conn.admin(Method::GET, "/api/endpoints", None).await?;
-    if global.json {
+    if json {
         println!("{list}");
         return Ok(());
     }
@@ -101,115 +214,33 @@ async fn list(global: &Global, conn: &Conn) -> Result<()> {
     Ok(())
 }
 
-/// One line per key: `KEY  VERDICT  HINT`; success only when every key is ok.
-async fn test(global: &Global, conn: &Conn, name: &str) -> Result<ExitCode> {
-    let path = format!("/api/endpoints/{}/test", percent_encode(name));
+/// A table with one row per key; success only when every key is ok.
+async fn test(json: bool, conn: &Conn, name: &str) -> Result<ExitCode> {
+    let path = format!("{}/test", endpoint_path(name));
     let report = conn.admin(Method::POST, &path, None).await?;
-    if global.json {
+    if json {
         println!("{report}");
     } else {
-        let results = report["results"].as_array().cloned().unwrap_or_default();
-        let width = results
-            .iter()
-            .map(|r| r["key"].as_str().unwrap_or_default().chars().count())
-            .max()
-            .unwrap_or(0);
-        for r in &results {
-            let status = r["status"]
-                .as_u64()
-                .map(|s| format!(" (HTTP {s})"))
-                .unwrap_or_default();
-            println!(
-                "{:<width$}  {:<13}  {}{status}",
-                r["key"].as_str().unwrap_or_default(),
-                r["verdict"].as_str().unwrap_or_default(),
-                r["hint"].as_str().unwrap_or_default(),
-            );
-        }
+        let rows: Vec<Vec<String>> = report["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                vec![
+                    r["key"].as_str().unwrap_or_default().to_owned(),
+                    r["verdict"].as_str().unwrap_or_default().to_owned(),
+                    r["status"]
+                        .as_u64()
+                        .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                    r["hint"].as_str().unwrap_or_default().to_owned(),
+                ]
+            })
+            .collect();
+        table::print(&["KEY", "VERDICT", "HTTP", "HINT"], &rows);
     }
     Ok(if report["ok"].as_bool() == Some(true) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// The JSON body of an add (all given settings) or update (only the given ones).
-fn settings(args: &EndpointArgs, creating: bool) -> Result<Value> {
-    let mut body = Map::new();
-    body.insert("name".into(), json!(args.name));
-    if creating && (args.spec.is_none() || args.base_url.is_none()) {
-        bail!(
-            "an endpoint needs --spec and --base-url, e.g. --spec openai-chat-completions --base-url http://localhost:11434/v1"
-        );
-    }
-    let mut put = |key: &str, value: Value| {
-        body.insert(key.into(), value);
-    };
-    if let Some(spec) = &args.spec {
-        put("spec", json!(spec));
-    }
-    if let Some(url) = &args.base_url {
-        put("base_url", json!(url));
-    }
-    if let Some(direct) = args.direct {
-        put("direct_endpoint", json!(direct));
-    }
-    if !args.api_keys.is_empty() {
-        put("api_keys", json!(args.api_keys));
-    }
-    if !args.models.is_empty() || args.fetch_models.is_some() {
-        let mut models = Map::new();
-        models.insert("default".into(), json!(args.models));
-        models.insert(
-            "fetch".into(),
-            json!(args.fetch_models.unwrap_or(args.models.is_empty())),
-        );
-        put("models", Value::Object(models));
-    }
-    if !args.model_map.is_empty() {
-        put(
-            "model_map",
-            Value::Object(pairs(&args.model_map, "--map", |v| Ok(json!(v)))?),
-        );
-    }
-    if !args.headers.is_empty() {
-        put(
-            "headers",
-            Value::Object(pairs(&args.headers, "--header", |v| Ok(json!(v)))?),
-        );
-    }
-    if !args.add_params.is_empty() {
-        let parse = |v: &str| serde_json::from_str(v).or_else(|_| Ok::<_, anyhow::Error>(json!(v)));
-        put(
-            "add_params",
-            Value::Object(pairs(&args.add_params, "--add-param", parse)?),
-        );
-    }
-    if !args.drop_params.is_empty() {
-        put("drop_params", json!(args.drop_params));
-    }
-    if let Some(d) = &args.description {
-        put("description", json!(d));
-    }
-    if !args.tags.is_empty() {
-        put("tags", json!(args.tags));
-    }
-    Ok(Value::Object(body))
-}
-
-/// `K=V` arguments as a JSON object. A value that is not JSON is a string.
-fn pairs(
-    items: &[String],
-    flag: &str,
-    value: impl Fn(&str) -> Result<Value>,
-) -> Result<Map<String, Value>> {
-    let mut map = Map::new();
-    for item in items {
-        let (k, v) = item
-            .split_once('=')
-            .with_context(|| format!("{flag} takes KEY=VALUE, got `{item}`"))?;
-        map.insert(k.trim().to_owned(), value(v)?);
-    }
-    Ok(map)
 }

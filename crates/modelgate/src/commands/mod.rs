@@ -1,5 +1,6 @@
 pub mod chat;
 pub mod config;
+pub mod endpoint_settings;
 pub mod endpoints;
 pub mod keys;
 pub mod models;

@@ -1,23 +1,29 @@
 //! The `modelgate` binary: contract of `endpoints test`, config errors,
-//! `chat` streaming, and `serve` start-up.
+//! `chat` streaming (JSON events, cut streams, gateway keys), and `serve`
+//! start-up. Shared helpers for `cli_usability`.
 
 use std::path::Path;
 use std::process::Stdio;
 
 use modelgate_testkit::{FakeUpstream, Reply, openai};
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn modelgate(dir: &Path) -> Command {
+/// The binary in `dir`, on the data directory `dir/data`, with no server
+/// or config named by the environment.
+pub fn modelgate(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelgate"));
     cmd.current_dir(dir)
         .env_remove("MODELGATE_URL")
+        .env_remove("MODELGATE_API_KEY")
+        .env_remove("MODELGATE_ADMIN_TOKEN")
         .env_remove("MODELGATE_CONFIG")
         .env_remove("MODELGATE_MASTER_KEY")
         .env("MODELGATE_DATA_DIR", dir.join("data"))
@@ -26,7 +32,7 @@ fn modelgate(dir: &Path) -> Command {
     cmd
 }
 
-async fn run(dir: &Path, args: &[&str]) -> Run {
+pub async fn run(dir: &Path, args: &[&str]) -> Run {
     let out = modelgate(dir)
         .args(args)
         .output()
@@ -39,7 +45,7 @@ async fn run(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn write_config(dir: &Path, text: &str) -> String {
+pub fn write_config(dir: &Path, text: &str) -> String {
     let path = dir.join("modelgate.yaml");
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
@@ -67,16 +73,21 @@ async fn endpoints_test_prints_a_verdict_per_key_and_exits_by_them() {
     .await;
     assert_eq!(mixed.code, 1, "{}{}", mixed.stdout, mixed.stderr);
     let lines: Vec<&str> = mixed.stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", mixed.stdout);
+    assert_eq!(lines.len(), 3, "{}", mixed.stdout);
     assert!(
-        lines[0].starts_with("sk-…0001") && lines[0].contains(" ok "),
-        "{}",
+        lines[0].starts_with("KEY") && lines[0].contains("VERDICT") && lines[0].contains("HINT"),
+        "a header row: {}",
         lines[0]
     );
     assert!(
-        lines[1].starts_with("sk-…0002") && lines[1].contains(" invalid "),
+        lines[1].starts_with("sk-…0001") && lines[1].contains(" ok "),
         "{}",
         lines[1]
+    );
+    assert!(
+        lines[2].starts_with("sk-…0002") && lines[2].contains(" invalid "),
+        "{}",
+        lines[2]
     );
     assert!(!mixed.stdout.contains("sk-good-key"), "keys masked");
 
@@ -201,6 +212,7 @@ async fn endpoints_added_by_the_cli_persist_in_the_store() {
             "sk-cli-secret-00042",
             "--model",
             "llama3",
+            "--no-check",
         ],
     )
     .await;
@@ -342,4 +354,126 @@ async fn serve_finishes_open_streams_on_sigterm_then_exits() {
     assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
     let status = child.wait().await.unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_names_the_gateway_key_flag_when_keys_are_required() {
+    let upstream =
+        FakeUpstream::start(|_| Reply::sse(openai::text_stream("m", &["hi"], false))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_config(
+        dir.path(),
+        &format!(
+            "auth: {{require_keys: true}}\nendpoints:\n  - name: local\n    spec: openai-chat-completions\n    base_url: {}\n",
+            upstream.url("/v1")
+        ),
+    );
+    let chat = run(
+        dir.path(),
+        &["chat", "-m", "local/m", "hi", "--config", &file],
+    )
+    .await;
+    assert_eq!(chat.code, 1);
+    assert!(chat.stderr.contains("--gateway-key"), "{}", chat.stderr);
+    assert!(chat.stderr.contains("MODELGATE_API_KEY"), "{}", chat.stderr);
+    assert_eq!(upstream.hits(), 0);
+
+    // With a key created by the CLI, the same chat goes through.
+    let key = run(dir.path(), &["keys", "create", "me", "--config", &file]).await;
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    assert!(
+        key.stderr.contains("gateway keys are required"),
+        "{}",
+        key.stderr
+    );
+    let token = key.stdout.trim();
+    let chat = run(
+        dir.path(),
+        &[
+            "chat",
+            "-m",
+            "local/m",
+            "hi",
+            "--config",
+            &file,
+            "--gateway-key",
+            token,
+        ],
+    )
+    .await;
+    assert_eq!(chat.code, 0, "{}", chat.stderr);
+    assert_eq!(chat.stdout, "hi\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_reports_a_stream_cut_mid_answer() {
+    // A chunk of the answer, then the upstream closes: no finish, no [DONE].
+    let upstream = FakeUpstream::start(|_| {
+        Reply::sse(openai::chunk("m", json!({"content": "partial"}), None))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_config(
+        dir.path(),
+        &format!(
+            "endpoints:\n  - name: local\n    spec: openai-chat-completions\n    base_url: {}\n",
+            upstream.url("/v1")
+        ),
+    );
+    let chat = run(
+        dir.path(),
+        &["chat", "-m", "local/m", "hi", "--config", &file],
+    )
+    .await;
+    assert_eq!(chat.code, 1, "{}{}", chat.stdout, chat.stderr);
+    assert_eq!(chat.stdout, "partial\n");
+    assert!(chat.stderr.contains("stream_truncated"), "{}", chat.stderr);
+
+    let chat = run(
+        dir.path(),
+        &["chat", "-m", "local/m", "hi", "--config", &file, "--json"],
+    )
+    .await;
+    assert_eq!(chat.code, 1);
+    let lines: Vec<Value> = chat
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines[0]["choices"][0]["delta"]["content"], "partial");
+    assert_eq!(lines.last().unwrap()["error"]["code"], "stream_truncated");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_json_prints_one_event_per_line() {
+    let upstream =
+        FakeUpstream::start(|_| Reply::sse(openai::text_stream("m", &["a", "b"], false))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_config(
+        dir.path(),
+        &format!(
+            "endpoints:\n  - name: local\n    spec: openai-chat-completions\n    base_url: {}\n",
+            upstream.url("/v1")
+        ),
+    );
+    let chat = run(
+        dir.path(),
+        &["chat", "-m", "local/m", "hi", "--config", &file, "--json"],
+    )
+    .await;
+    assert_eq!(chat.code, 0, "{}", chat.stderr);
+    let events: Vec<Value> = chat
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let text: String = events
+        .iter()
+        .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "ab");
+    assert_eq!(
+        events.last().unwrap()["choices"][0]["finish_reason"],
+        "stop"
+    );
 }
