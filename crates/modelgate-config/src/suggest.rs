@@ -36,8 +36,10 @@ pub fn nearest<'a>(
             // The distance is at least the difference in length: past the
             // threshold the quadratic table is not worth computing. This
             // keeps a hostile, very long word cheap (linear per candidate).
+            // The difference in length is then the rank among the matches
+            // by containment (a lower bound of the distance).
             let d = if word_len.abs_diff(cand_len) > threshold {
-                usize::MAX
+                word_len.abs_diff(cand_len)
             } else {
                 levenshtein(&word_lower, &cand_lower)
             };
