@@ -440,3 +440,14 @@ pub async fn revoke_key(State(state): State<Arc<AppState>>, Path(id): Path<Strin
         .await,
     )
 }
+
+/// `POST /api/config/reload`: the configuration file read again, as SIGHUP does.
+pub async fn reload_config(State(state): State<Arc<AppState>>) -> Response {
+    done(match state.reload().await {
+        Ok(message) => Ok((
+            StatusCode::OK,
+            json!({ "reloaded": true, "message": message }),
+        )),
+        Err(e) => Err(GatewayError::invalid_request(e).with_code("config_invalid")),
+    })
+}

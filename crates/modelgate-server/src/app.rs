@@ -34,7 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// The application as served on `bind`: the trust checks of
 /// [`crate::guard`] know whether it listens on loopback.
 pub fn router_for(state: Arc<AppState>, bind: Option<SocketAddr>) -> Router {
-    let guard = Arc::new(Guard::new(&state.file.server, bind));
+    let guard = Arc::new(Guard::new(&state.file.load().server, bind));
     // The admin token is checked by a layer, before any handler receives
     // (or reads) a body.
     let admin = Router::new()
@@ -53,6 +53,7 @@ pub fn router_for(state: Arc<AppState>, bind: Option<SocketAddr>) -> Router {
         .route("/api/endpoints/{name}/models", get(admin::endpoint_models))
         .route("/api/keys", get(admin::list_keys).post(admin::create_key))
         .route("/api/keys/{id}", axum::routing::delete(admin::revoke_key))
+        .route("/api/config/reload", post(admin::reload_config))
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -176,15 +177,22 @@ pub async fn serve(
     // The workers hold the socket now: once they stop accepting, it closes.
     drop(listener);
     let mut signals = Signals::new();
+    let mut hangup = Hangup::new();
     // A worker ending before the signal failed (its runtime or listener):
-    // stop the others and report it.
-    let early = tokio::select! {
-        () = signals.next() => None,
-        result = ended.recv() => result,
+    // stop the others and report it. SIGHUP reloads the config file.
+    let early = loop {
+        tokio::select! {
+            () = signals.next() => break None,
+            result = ended.recv() => break result,
+            () = hangup.next() => match state.reload().await {
+                Ok(done) => tracing::info!("{done}"),
+                Err(e) => tracing::warn!("could not reload the configuration: {e}"),
+            },
+        }
     };
     let _ = stop.send(true);
     let mut outcome = early.unwrap_or(Ok(()));
-    let drain = state.file.server.drain_timeout.0;
+    let drain = state.file.load().server.drain_timeout.0;
     tracing::info!(
         "shutting down: open requests may finish within {} (server.drain_timeout); a second signal stops at once",
         modelgate_upstream::errors::fmt_duration(drain)
@@ -247,6 +255,30 @@ async fn serve_worker(
 struct Signals {
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+}
+
+/// SIGHUP, the signal to reload the configuration.
+struct Hangup {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangup {
+    fn new() -> Self {
+        Self {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok(),
+        }
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = self.signal.as_mut() {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
 }
 
 impl Signals {

@@ -25,7 +25,8 @@ pub struct Settings {
 
 pub struct AppState {
     pub settings: Settings,
-    pub file: ConfigFile,
+    /// The configuration file as last (re)loaded.
+    pub file: ArcSwap<ConfigFile>,
     pub store: Arc<dyn Store>,
     pub snapshot: ArcSwap<Snapshot>,
     pub catalogue: Catalogue,
@@ -46,7 +47,7 @@ impl AppState {
         let usage = UsageRecorder::start(store.clone());
         let state = Arc::new(Self {
             settings,
-            file,
+            file: ArcSwap::from_pointee(file),
             store,
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             catalogue: Catalogue::new(),
@@ -62,7 +63,8 @@ impl AppState {
     pub async fn rebuild(&self) -> Result<(), StoreError> {
         let stored = self.store.list_endpoints().await?;
         let keys = self.store.list_gateway_keys().await?;
-        let snapshot = Snapshot::build(&self.file.endpoints, stored, &keys, self.file.timeouts);
+        let file = self.file.load();
+        let snapshot = Snapshot::build(&file.endpoints, stored, &keys, file.timeouts);
         let previous = self.snapshot.swap(Arc::new(snapshot));
         self.catalogue
             .forget_changed(&previous, &self.snapshot.load());
@@ -70,6 +72,34 @@ impl AppState {
     }
 
     pub fn catalogue_ttl(&self) -> Duration {
-        self.file.catalogue.ttl.0
+        self.file.load().catalogue.ttl.0
+    }
+
+    /// Reads the configuration file again and routes by it (SIGHUP, or
+    /// `POST /api/config/reload`). A file that does not load changes
+    /// nothing. The endpoints, timeouts and catalogue take effect at once;
+    /// `server.*` and `auth.*` are read at start only, and the answer says
+    /// when they changed.
+    pub async fn reload(&self) -> Result<String, String> {
+        let Some(path) = self.settings.config_path.as_deref() else {
+            return Err("the gateway was started without a configuration file: there is nothing to reload (start it with --config FILE)".to_owned());
+        };
+        let loaded = modelgate_config::load_file(std::path::Path::new(path))
+            .map_err(|e| format!("{e}; the previous configuration stays in use"))?;
+        let _change = self.changes.lock().await;
+        let previous = self.file.swap(Arc::new(loaded.file));
+        if let Err(e) = self.rebuild().await {
+            self.file.store(previous);
+            return Err(format!("{e}; the previous configuration stays in use"));
+        }
+        let current = self.file.load();
+        let mut message = format!(
+            "reloaded {path}: {} endpoint(s) declared in the file",
+            current.endpoints.len()
+        );
+        if current.server != previous.server || current.auth != previous.auth {
+            message.push_str("; changes to `server` and `auth` take effect after a restart");
+        }
+        Ok(message)
     }
 }
