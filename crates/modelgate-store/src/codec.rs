@@ -187,7 +187,11 @@ pub(crate) fn sealed_with(secrets: &str) -> Option<&str> {
 /// The associated data binding an endpoint's secrets: JSON of a fixed
 /// struct (so fields cannot run into each other), with the base URL and
 /// flag exactly as they are in the stored settings.
-fn binding_aad(name: &str, spec: &str, settings: &Map<String, Value>) -> Result<Vec<u8>, StoreError> {
+fn binding_aad(
+    name: &str,
+    spec: &str,
+    settings: &Map<String, Value>,
+) -> Result<Vec<u8>, StoreError> {
     #[derive(Serialize)]
     struct Binding<'a> {
         purpose: &'static str,
@@ -225,7 +229,10 @@ fn parse_settings(row: &StoredRow) -> Result<Map<String, Value>, StoreError> {
 
 /// The config from the row's columns; normalized: every key in `api_keys`
 /// (none here), `api_key` unset.
-fn build_config(row: &StoredRow, mut settings: Map<String, Value>) -> Result<EndpointConfig, StoreError> {
+fn build_config(
+    row: &StoredRow,
+    mut settings: Map<String, Value>,
+) -> Result<EndpointConfig, StoreError> {
     for field in ["api_key", "api_keys", "headers"] {
         settings.remove(field);
     }

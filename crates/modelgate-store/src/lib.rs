@@ -35,8 +35,8 @@ mod sqlite;
 mod suite;
 
 pub use data_dir::DataDir;
-pub use modelgate_protocol::secret::mask_secret;
 pub use master_key::MasterKeySource;
+pub use modelgate_protocol::secret::mask_secret;
 pub use secret::MasterKey;
 pub use sqlite::SqliteStore;
 
@@ -98,8 +98,7 @@ pub trait Store: Send + Sync {
 
 /// The change [`Store::update_endpoint_with`] applies to an endpoint: the
 /// stored endpoint in, the one to store out, or why the change is refused.
-pub type EndpointEdit =
-    Box<dyn FnOnce(EndpointConfig) -> Result<EndpointConfig, String> + Send>;
+pub type EndpointEdit = Box<dyn FnOnce(EndpointConfig) -> Result<EndpointConfig, String> + Send>;
 
 /// What [`Store::list_endpoints`] returns.
 #[derive(Debug, Default)]

@@ -174,7 +174,10 @@ impl MasterKeySource {
                 let kdf = kdf.ok_or_else(|| {
                     StoreError::Corrupt("the store has no passphrase parameters".to_owned())
                 })?;
-                (kdf.derive(passphrase)?, Some(legacy_passphrase_key(passphrase)))
+                (
+                    kdf.derive(passphrase)?,
+                    Some(legacy_passphrase_key(passphrase)),
+                )
             }
         };
         Ok(Keyring {
@@ -354,7 +357,9 @@ impl KdfParams {
         let mut out = Zeroizing::new([0u8; 32]);
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
             .hash_password_into(passphrase.as_bytes(), &self.salt()?, out.as_mut())
-            .map_err(|e| StoreError::Crypto(format!("deriving the key from the passphrase: {e}")))?;
+            .map_err(|e| {
+                StoreError::Crypto(format!("deriving the key from the passphrase: {e}"))
+            })?;
         Ok(MasterKey::from_bytes(*out))
     }
 }

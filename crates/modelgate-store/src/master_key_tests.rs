@@ -33,7 +33,10 @@ fn env_value_forms() {
             .map(|k| k.key_id().to_owned())
     };
     assert_eq!(raw_id(&hexed).as_deref(), Some(want.as_str()));
-    assert_eq!(raw_id(&hexed.to_uppercase()).as_deref(), Some(want.as_str()));
+    assert_eq!(
+        raw_id(&hexed.to_uppercase()).as_deref(),
+        Some(want.as_str())
+    );
     let b64 = STANDARD.encode(raw);
     assert_eq!(raw_id(&format!(" {b64}\n")).as_deref(), Some(want.as_str()));
     let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
@@ -41,7 +44,9 @@ fn env_value_forms() {
     // Anything else is a passphrase, base64 of the wrong length included.
     passphrase("correct horse battery staple");
     passphrase(&STANDARD.encode([7u8; 16]));
-    let err = MasterKeySource::from_env_value("  ").unwrap_err().to_string();
+    let err = MasterKeySource::from_env_value("  ")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("is set but empty"), "{err}");
 }
 

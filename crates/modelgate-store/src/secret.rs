@@ -239,7 +239,10 @@ impl<'a> Envelope<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OpenFailure {
     /// Sealed under another master key.
-    WrongKey { sealed_with: String, current: String },
+    WrongKey {
+        sealed_with: String,
+        current: String,
+    },
     /// The key is right but the ciphertext or the AAD is not what was
     /// sealed: the value or what it is bound to was changed.
     Rejected,
@@ -273,7 +276,9 @@ pub(crate) fn parse_raw_key(s: &str) -> Option<MasterKey> {
             .iter()
             .find_map(|engine| engine.decode(s).ok())
     })?;
-    let key = <[u8; 32]>::try_from(bytes.as_slice()).ok().map(MasterKey::from_bytes);
+    let key = <[u8; 32]>::try_from(bytes.as_slice())
+        .ok()
+        .map(MasterKey::from_bytes);
     bytes.zeroize();
     key
 }
@@ -347,7 +352,8 @@ mod tests {
         let parsed = Envelope::parse(&v1).expect("parse");
         assert_eq!(parsed.version, EnvelopeVersion::V1);
         assert_eq!(
-            k.open_parsed(&parsed, b"endpoint:a").expect("migration reads"),
+            k.open_parsed(&parsed, b"endpoint:a")
+                .expect("migration reads"),
             b"sk-secret"
         );
     }

@@ -15,16 +15,16 @@ use sqlx::sqlite::{
 use crate::codec::{self, StoredRow};
 use crate::secret::{hex, random_bytes};
 use crate::{
-    DataDir, EndpointEdit, EndpointListing, GatewayKey, MasterKey, MasterKeySource,
-    NewGatewayKey, Store, StoreError, USAGE_TEXT_MAX_BYTES, UnreadableEndpoint, UsageRecord,
-    UsageSummaryRow, hash_gateway_token,
+    DataDir, EndpointEdit, EndpointListing, GatewayKey, MasterKey, MasterKeySource, NewGatewayKey,
+    Store, StoreError, USAGE_TEXT_MAX_BYTES, UnreadableEndpoint, UsageRecord, UsageSummaryRow,
+    hash_gateway_token,
 };
 
 mod migrate;
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod migration_tests;
+#[cfg(test)]
+mod tests;
 mod unlock;
 
 /// The store backed by `modelgate.db` in the data directory.

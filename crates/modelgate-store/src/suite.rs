@@ -184,7 +184,10 @@ pub(crate) async fn update_with_returns_normalized_and_refuses(store: &dyn Store
         .update_endpoint_with("e", Box::new(|_| Err("bad patch: no".to_owned())))
         .await
         .expect_err("refused");
-    assert!(matches!(err, StoreError::Rejected(ref m) if m == "bad patch: no"), "{err}");
+    assert!(
+        matches!(err, StoreError::Rejected(ref m) if m == "bad patch: no"),
+        "{err}"
+    );
     let err = store
         .update_endpoint_with(
             "e",

@@ -22,7 +22,10 @@ fn sha256_key(p: &str) -> MasterKey {
     MasterKey::from_bytes(Sha256::digest(p.as_bytes()).into())
 }
 
-async fn open(dir: &TempDir, master: impl Into<MasterKeySource>) -> Result<SqliteStore, StoreError> {
+async fn open(
+    dir: &TempDir,
+    master: impl Into<MasterKeySource>,
+) -> Result<SqliteStore, StoreError> {
     SqliteStore::open(&DataDir::open(dir.path()).expect("data dir"), master).await
 }
 
@@ -82,22 +85,37 @@ async fn legacy_store(dir: &TempDir, key: &MasterKey, endpoints: &[(&str, &str)]
 #[tokio::test]
 async fn v1_store_is_migrated_then_v1_is_refused() {
     let dir = TempDir::new("v1");
-    legacy_store(&dir, &key(1), &[("a", "sk-a-0123456789"), ("b", "sk-b-0123456789")]).await;
+    legacy_store(
+        &dir,
+        &key(1),
+        &[("a", "sk-a-0123456789"), ("b", "sk-b-0123456789")],
+    )
+    .await;
     let old_a = v1_envelope(&key(1), "a", "sk-a-0123456789");
 
     let store = open(&dir, key(1)).await.expect("open migrates");
     for (name, api_key) in [("a", "sk-a-0123456789"), ("b", "sk-b-0123456789")] {
-        let ep = store.get_endpoint(name).await.expect("get").expect("exists");
+        let ep = store
+            .get_endpoint(name)
+            .await
+            .expect("get")
+            .expect("exists");
         assert_eq!(ep.keys(), [api_key]);
         assert_eq!(ep.base_url, "http://localhost:11434/v1");
         let sealed = raw_secrets(&store, name).await;
-        assert!(sealed.starts_with(&format!("v2:{}:", key(1).key_id())), "{sealed}");
+        assert!(
+            sealed.starts_with(&format!("v2:{}:", key(1).key_id())),
+            "{sealed}"
+        );
     }
 
     // A v1 value written now (by hand: modelgate no longer writes them) is
     // refused, by reads and by the next open's migration alike.
     insert_raw(&store, "c", &v1_envelope(&key(1), "c", "sk-c-0123456789")).await;
-    let err = store.get_endpoint("c").await.expect_err("v1 after migration");
+    let err = store
+        .get_endpoint("c")
+        .await
+        .expect_err("v1 after migration");
     assert!(matches!(err, StoreError::Crypto(_)), "{err:?}");
     assert!(err.to_string().contains("old v1 format"), "{err}");
     // The old value of `a`, put back with a new base URL: re-migrating it
@@ -126,12 +144,17 @@ async fn sha256_passphrase_store_is_migrated_to_argon2id() {
     let legacy = sha256_key(PASSPHRASE);
     legacy_store(&dir, &legacy, &[("a", "sk-a-0123456789")]).await;
 
-    let store = open(&dir, passphrase(PASSPHRASE)).await.expect("open migrates");
+    let store = open(&dir, passphrase(PASSPHRASE))
+        .await
+        .expect("open migrates");
     let a = store.get_endpoint("a").await.expect("get").expect("exists");
     assert_eq!(a.keys(), ["sk-a-0123456789"]);
     let sealed = raw_secrets(&store, "a").await;
     assert!(sealed.starts_with("v2:"), "{sealed}");
-    assert!(!sealed.contains(legacy.key_id()), "still under the SHA-256 key");
+    assert!(
+        !sealed.contains(legacy.key_id()),
+        "still under the SHA-256 key"
+    );
     let kdf = meta(&store, "master_key_kdf").await.expect("salt stored");
     assert!(kdf.contains("argon2id"), "{kdf}");
     store.close().await;
@@ -177,7 +200,10 @@ async fn passphrase_salt_is_random_per_store() {
     let (one, two) = (TempDir::new("salt1"), TempDir::new("salt2"));
     let a = open(&one, passphrase(PASSPHRASE)).await.expect("a");
     let b = open(&two, passphrase(PASSPHRASE)).await.expect("b");
-    let (kdf_a, kdf_b) = (meta(&a, "master_key_kdf").await, meta(&b, "master_key_kdf").await);
+    let (kdf_a, kdf_b) = (
+        meta(&a, "master_key_kdf").await,
+        meta(&b, "master_key_kdf").await,
+    );
     assert!(kdf_a.is_some() && kdf_b.is_some());
     assert_ne!(kdf_a, kdf_b);
     // So the same passphrase gives each store its own key.

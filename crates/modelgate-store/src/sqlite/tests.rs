@@ -225,7 +225,11 @@ fn assert_private(dir: &std::path::Path) -> Vec<String> {
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read dir") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         if path.is_dir() {
             assert_eq!(mode(&path), 0o700, "{name}");
             seen.extend(assert_private(&path));
@@ -310,7 +314,13 @@ async fn a_changed_base_url_makes_the_endpoint_unreadable_not_the_store() {
             .await
             .expect("create");
     }
-    tamper(&store, "a", "$.base_url", json!("https://attacker.example/v1")).await;
+    tamper(
+        &store,
+        "a",
+        "$.base_url",
+        json!("https://attacker.example/v1"),
+    )
+    .await;
 
     let err = store.get_endpoint("a").await.expect_err("tampered");
     assert!(matches!(err, StoreError::Crypto(_)), "{err:?}");
@@ -344,7 +354,13 @@ async fn a_changed_base_url_makes_the_endpoint_unreadable_not_the_store() {
     assert!(store.get_endpoint("a").await.is_err());
     assert!(store.get_endpoint("b").await.expect("b").is_some());
     // Putting the base URL back restores it: nothing was lost.
-    tamper(&store, "a", "$.base_url", json!("http://localhost:11434/v1")).await;
+    tamper(
+        &store,
+        "a",
+        "$.base_url",
+        json!("http://localhost:11434/v1"),
+    )
+    .await;
     let a = store.get_endpoint("a").await.expect("a").expect("exists");
     assert_eq!(a.keys(), ["sk-live-0123456789"]);
     store.close().await;
@@ -374,6 +390,10 @@ async fn spec_and_direct_endpoint_are_bound_too() {
         .await
         .expect("create");
     tamper(&store, "free", "$.description", json!("edited by hand")).await;
-    let free = store.get_endpoint("free").await.expect("get").expect("exists");
+    let free = store
+        .get_endpoint("free")
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(free.description.as_deref(), Some("edited by hand"));
 }

@@ -51,7 +51,10 @@ async fn kdf_params(pool: &SqlitePool) -> Result<KdfParams, StoreError> {
 /// write lock so that no other process writes in between.
 async fn reseal(pool: &SqlitePool, keys: &Keyring) -> Result<(), StoreError> {
     let context = "migrating sealed secrets";
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db(context))?;
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(db(context))?;
     let recorded: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
         .bind(KEY_ID_META_KEY)
         .fetch_optional(&mut *tx)
