@@ -124,3 +124,47 @@ fn keyring_check_refuses_another_key_with_a_clear_error() {
         assert!(!err.contains("right passphrase"), "{err}");
     }
 }
+
+/// What `f` logs, formatted.
+fn logs_of(f: impl FnOnce()) -> String {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = buf.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn a_passphrase_is_warned_about_once_with_the_way_out() {
+    let logs = logs_of(|| {
+        passphrase("hunter2 hunter2")
+            .unlock(Some(&cheap(&[1; 16])))
+            .unwrap();
+    });
+    assert_eq!(logs.matches("WARN").count(), 1, "{logs}");
+    assert!(logs.contains("holds a passphrase"), "{logs}");
+    assert!(logs.contains("openssl rand -base64 32"), "{logs}");
+    assert!(!logs.contains("hunter2"), "{logs}");
+    let logs = logs_of(|| {
+        MasterKeySource::from(MasterKey::from_bytes([3; 32]))
+            .unlock(None)
+            .unwrap();
+    });
+    assert!(logs.is_empty(), "{logs}");
+}

@@ -218,6 +218,11 @@ impl<'a> Envelope<'a> {
                 )));
             }
         };
+        // Key ids are 8 hex characters; anything else was not written by
+        // modelgate, and must not reach error messages and logs as is.
+        if key_id.len() != 8 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(malformed("bad key id"));
+        }
         let nonce = STANDARD
             .decode(nonce)
             .ok()
@@ -400,6 +405,12 @@ mod tests {
         let err = k.open(&env, b"endpoint:b").expect_err("aad").to_string();
         assert!(err.contains("decryption failed"), "{err}");
         assert!(k.open("v2:abc", b"").is_err());
+        let bad_id = env.replacen(k.key_id(), "not\nhex", 1);
+        let err = k.open(&bad_id, b"").expect_err("key id").to_string();
+        assert!(
+            err.contains("bad key id") && !err.contains("not\nhex"),
+            "{err}"
+        );
         assert!(k.open(&env.replacen("v2", "v9", 1), b"").is_err());
     }
 
