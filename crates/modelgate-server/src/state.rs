@@ -93,3 +93,7 @@ impl AppState {
         self.file.catalogue.ttl.0
     }
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;
