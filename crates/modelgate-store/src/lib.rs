@@ -47,8 +47,9 @@ pub use sqlite::SqliteStore;
 /// written with. [`EndpointConfig::keys`] gives the same order either way.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
-    /// Every stored endpoint, sorted by name: those whose secrets decrypt,
-    /// and apart those whose row cannot be read (see [`EndpointListing`]).
+    /// Every stored endpoint, in two lists sorted by name: those whose
+    /// secrets decrypt, and those whose row cannot be read (see
+    /// [`EndpointListing`]).
     /// One bad row does not fail the listing: the gateway builds its
     /// routing table from it, and one tampered row must not take every
     /// other endpoint down with it.

@@ -92,8 +92,9 @@ impl MasterKey {
             .into_raw_key()
             .ok_or_else(|| {
                 StoreError::Crypto(format!(
-                    "{MASTER_KEY_ENV} holds a passphrase, which this command cannot use: \
-                     set it to a random key (`openssl rand -base64 32`)"
+                    "{MASTER_KEY_ENV} holds a passphrase, whose key is derived with the \
+                     salt in the store's database: open the store with a MasterKeySource, \
+                     or set {MASTER_KEY_ENV} to a random key (`openssl rand -base64 32`)"
                 ))
             })
     }
