@@ -12,7 +12,7 @@ use http::StatusCode;
 use modelgate_config::EndpointConfig;
 use modelgate_protocol::secret::mask_secret;
 use modelgate_protocol::{ErrorKind, GatewayError};
-use modelgate_store::{GatewayKey, StoreError};
+use modelgate_store::{EndpointEdit, GatewayKey, StoreError};
 use serde_json::{Value, json};
 
 use crate::catalogue::Need;
@@ -30,6 +30,10 @@ fn done(result: Result<(StatusCode, Value)>) -> Response {
 }
 
 fn store_error(e: StoreError) -> GatewayError {
+    if let StoreError::Rejected(message) = e {
+        // An edit refused inside the store's transaction: an invalid patch.
+        return invalid(message);
+    }
     let kind = match &e {
         StoreError::AlreadyExists { .. } => ErrorKind::InvalidRequest,
         StoreError::NotFound { .. } => ErrorKind::NotFound,
@@ -224,6 +228,8 @@ pub async fn update_endpoint(
 
 /// Applies a partial update: given fields replace the stored ones, `null`
 /// resets a field. A new `api_key` or `api_keys` replaces every key (rotation).
+/// The merge runs inside the store's transaction, so concurrent updates
+/// cannot overwrite each other's fields.
 async fn update(state: &AppState, name: &str, patch: Bytes) -> Result<(StatusCode, Value)> {
     let patch = json_body(&patch)?;
     let _change = state.changes.lock().await;
@@ -234,14 +240,24 @@ async fn update(state: &AppState, name: &str, patch: Bytes) -> Result<(StatusCod
     let Value::Object(patch) = patch else {
         return Err(invalid("send a JSON object with the fields to change"));
     };
-    let stored = state
+    let owned_name = name.to_owned();
+    let edit: EndpointEdit =
+        Box::new(move |stored| merge_patch(&owned_name, stored, patch).map_err(|e| e.message));
+    state
         .store
-        .get_endpoint(name)
+        .update_endpoint_with(name, edit)
         .await
-        .map_err(store_error)?
-        .ok_or_else(|| {
-            GatewayError::not_found(format!("no endpoint named `{name}` in the store"))
-        })?;
+        .map_err(store_error)?;
+    state.rebuild().await.map_err(store_error)?;
+    Ok((StatusCode::OK, endpoint_view(route(state, name)?.as_ref())))
+}
+
+/// The stored endpoint with `patch` applied, normalized and validated.
+fn merge_patch(
+    name: &str,
+    stored: EndpointConfig,
+    patch: serde_json::Map<String, Value>,
+) -> Result<EndpointConfig> {
     let mut merged =
         serde_json::to_value(&stored).map_err(|e| GatewayError::internal(e.to_string()))?;
     let Value::Object(fields) = &mut merged else {
@@ -263,14 +279,7 @@ async fn update(state: &AppState, name: &str, patch: Bytes) -> Result<(StatusCod
             fields.insert(key, value);
         }
     }
-    let config = checked(merged)?;
-    state
-        .store
-        .update_endpoint(&config)
-        .await
-        .map_err(store_error)?;
-    state.rebuild().await.map_err(store_error)?;
-    Ok((StatusCode::OK, endpoint_view(route(state, name)?.as_ref())))
+    checked(merged)
 }
 
 pub async fn delete_endpoint(

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use modelgate_config::ConfigFile;
+use modelgate_protocol::GatewayError;
 use modelgate_store::{Store, StoreError};
 use modelgate_upstream::KeyCooldowns;
 
 use crate::catalogue::Catalogue;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Route, Snapshot, Source};
 use crate::usage::UsageRecorder;
 
 /// How the gateway was started.
@@ -60,11 +61,32 @@ impl AppState {
     }
 
     /// Rebuilds the routing snapshot from the file and the store.
+    ///
+    /// A stored endpoint the store cannot read (its secrets do not decrypt:
+    /// the row was changed outside modelgate) is routed as unusable, with
+    /// the store's explanation, instead of failing the whole rebuild.
     pub async fn rebuild(&self) -> Result<(), StoreError> {
         let stored = self.store.list_endpoints().await?;
         let keys = self.store.list_gateway_keys().await?;
         let file = self.file.load();
-        let snapshot = Snapshot::build(&file.endpoints, stored, &keys, file.timeouts);
+        let mut snapshot = Snapshot::build(&file.endpoints, stored.endpoints, &keys, file.timeouts);
+        for bad in stored.unreadable {
+            tracing::error!(endpoint = %bad.name, "stored endpoint is unusable: {}", bad.error);
+            let Some(config) = bad.config else { continue };
+            if snapshot.routes.contains_key(&bad.name) {
+                continue; // the file's endpoint of that name wins, as in `build`
+            }
+            let error = GatewayError::internal(bad.error.to_string())
+                .with_code("endpoint_secrets_unreadable");
+            snapshot.routes.insert(
+                bad.name,
+                Arc::new(Route {
+                    config,
+                    source: Source::Store,
+                    endpoint: Err(error),
+                }),
+            );
+        }
         let previous = self.snapshot.swap(Arc::new(snapshot));
         self.catalogue
             .forget_changed(&previous, &self.snapshot.load());
@@ -103,3 +125,7 @@ impl AppState {
         Ok(message)
     }
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

@@ -1,9 +1,9 @@
 //! The data directory: where the SQLite database, the generated master key
 //! and the generated admin token live.
 
-use std::fs::{DirBuilder, OpenOptions};
+use std::fs::{DirBuilder, OpenOptions, Permissions};
 use std::io::{ErrorKind, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -51,6 +51,35 @@ impl DataDir {
         self.path.join(DB_FILE)
     }
 
+    /// Creates the database file, empty, with mode 0600 when it does not
+    /// exist, so that SQLite (which would create it 0644) and the `-wal` and
+    /// `-shm` files it makes with the database's mode are private.
+    pub(crate) fn create_private_db_file(&self) -> Result<(), StoreError> {
+        let path = self.db_path();
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Makes the database and its companions (`-wal`, `-shm`, `-journal`)
+    /// that exist mode 0600, for data directories made by older versions.
+    ///
+    /// A file that cannot be changed (owned by another user) is reported as
+    /// a warning, not an error: the store still works, and refusing to
+    /// start over a mode would take the gateway down for no attack.
+    pub(crate) fn tighten_db_files(&self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            make_private(&self.path.join(format!("{DB_FILE}{suffix}")));
+        }
+    }
+
     /// The admin token from `admin.token`, generated on first use
     /// (`mga-` + base64url of 32 random bytes, file mode 0600). The
     /// `MODELGATE_ADMIN_TOKEN` override is the caller's business.
@@ -62,8 +91,33 @@ impl DataDir {
     }
 }
 
+/// Sets an existing file's mode to 0600 when group or others have any
+/// access; a missing file is fine, a failure is logged.
+fn make_private(path: &Path) {
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions().mode(),
+        Err(e) if e.kind() == ErrorKind::NotFound => return,
+        Err(e) => {
+            tracing::warn!("cannot check the mode of {}: {e}", path.display());
+            return;
+        }
+    };
+    if mode & 0o077 == 0 {
+        return;
+    }
+    if let Err(e) = std::fs::set_permissions(path, Permissions::from_mode(0o600)) {
+        tracing::warn!(
+            "{} is readable by other users (mode {:o}) and could not be made private: {e}; \
+             run `chmod 600` on it as its owner",
+            path.display(),
+            mode & 0o777
+        );
+    }
+}
+
 /// Reads the trimmed contents of `path`; when it does not exist, creates it
-/// with mode 0600 holding `make()` and returns that.
+/// with mode 0600 holding `make()` and returns that. An existing file that
+/// others can read is made 0600 (see [`make_private`]).
 ///
 /// `create_new` makes creation atomic: when two processes race, one wins and
 /// the other reads the winner's value instead of overwriting it. The loser
@@ -80,7 +134,10 @@ pub(crate) fn read_or_create_private_file(
     let mut make = Some(make);
     for _ in 0..40 {
         match std::fs::read_to_string(path) {
-            Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
+            Ok(text) if !text.trim().is_empty() => {
+                make_private(path);
+                return Ok(text.trim().to_owned());
+            }
             Ok(_) => std::thread::sleep(Duration::from_millis(25)),
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 let mut file = match OpenOptions::new()
@@ -113,7 +170,6 @@ pub(crate) fn read_or_create_private_file(
 mod tests {
     use super::*;
     use crate::test_support::TempDir;
-    use std::os::unix::fs::PermissionsExt as _;
 
     fn mode(p: &Path) -> u32 {
         std::fs::metadata(p).expect("meta").permissions().mode() & 0o777

@@ -6,11 +6,19 @@
 //! everything SQL-dialect-specific stays in `sqlite.rs`.
 //!
 //! Upstream credentials (endpoint API keys and headers) are encrypted at rest
-//! with a [`MasterKey`]; see [`secret`]. Gateway tokens are stored only as
-//! SHA-256 hashes: they are 256-bit random values, so a fast hash is enough.
+//! with a [`MasterKey`] (see [`secret`]), bound to where they are sent (see
+//! `codec.rs`). The key comes from a [`MasterKeySource`]: a raw key, or a
+//! passphrase stretched with Argon2id and a salt kept in the database (see
+//! [`master_key`]). Gateway tokens are stored only as SHA-256 hashes: they
+//! are 256-bit random values, so a fast hash is enough.
 //!
-//! Crypto crates: `chacha20poly1305` 0.10 (the `aead` 0.5 API) and `sha2`
-//! 0.10 are used deliberately over the 0.11 generation, whose APIs changed.
+//! Opening a store migrates what older versions wrote: secrets bound only to
+//! the endpoint's name, and secrets sealed under `SHA-256(passphrase)`, are
+//! resealed in one transaction.
+//!
+//! Crypto crates: `chacha20poly1305` 0.10 (the `aead` 0.5 API), `sha2` 0.10
+//! and `argon2` 0.5 are used deliberately over the 0.11 / 0.6 generation,
+//! whose APIs changed.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -18,13 +26,16 @@ use std::path::PathBuf;
 use modelgate_config::EndpointConfig;
 use sha2::{Digest, Sha256};
 
+mod codec;
 pub mod data_dir;
+pub mod master_key;
 pub mod secret;
 mod sqlite;
 #[cfg(test)]
 mod suite;
 
 pub use data_dir::DataDir;
+pub use master_key::MasterKeySource;
 pub use modelgate_protocol::secret::mask_secret;
 pub use secret::MasterKey;
 pub use sqlite::SqliteStore;
@@ -36,15 +47,37 @@ pub use sqlite::SqliteStore;
 /// written with. [`EndpointConfig::keys`] gives the same order either way.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
-    /// Every stored endpoint with its secrets decrypted, sorted by name.
-    async fn list_endpoints(&self) -> Result<Vec<EndpointConfig>, StoreError>;
-    /// One endpoint, secrets decrypted.
+    /// Every stored endpoint, in two lists sorted by name: those whose
+    /// secrets decrypt, and those whose row cannot be read (see
+    /// [`EndpointListing`]).
+    /// One bad row does not fail the listing: the gateway builds its
+    /// routing table from it, and one tampered row must not take every
+    /// other endpoint down with it.
+    async fn list_endpoints(&self) -> Result<EndpointListing, StoreError>;
+    /// One endpoint, secrets decrypted. An endpoint whose secrets do not
+    /// decrypt is an error ([`StoreError::Crypto`], naming the endpoint).
     async fn get_endpoint(&self, name: &str) -> Result<Option<EndpointConfig>, StoreError>;
     /// Adds an endpoint; [`StoreError::AlreadyExists`] when the name is taken.
     async fn create_endpoint(&self, ep: &EndpointConfig) -> Result<(), StoreError>;
     /// Replaces the whole record of the endpoint named `ep.name` (keys too,
     /// which is how keys are rotated); [`StoreError::NotFound`] when absent.
     async fn update_endpoint(&self, ep: &EndpointConfig) -> Result<(), StoreError>;
+    /// Reads the endpoint, applies `edit` and writes the result, as one
+    /// transaction: no other write to the store can come in between, so
+    /// two concurrent edits both land. Returns the endpoint as stored
+    /// (normalized, as read back).
+    ///
+    /// `edit` runs while the store is locked for writing: keep it quick and
+    /// free of I/O. An `Err(message)` from it aborts the update and comes
+    /// back as [`StoreError::Rejected`] with that message (for the admin
+    /// API, a 400). The edit cannot rename the endpoint
+    /// ([`StoreError::Rejected`]); [`StoreError::NotFound`] when it does not
+    /// exist.
+    async fn update_endpoint_with(
+        &self,
+        name: &str,
+        edit: EndpointEdit,
+    ) -> Result<EndpointConfig, StoreError>;
     /// Removes an endpoint; `true` when it existed.
     async fn delete_endpoint(&self, name: &str) -> Result<bool, StoreError>;
 
@@ -62,6 +95,31 @@ pub trait Store: Send + Sync {
     async fn record_usage(&self, batch: &[UsageRecord]) -> Result<(), StoreError>;
     /// Totals per endpoint and model, sorted by endpoint then model.
     async fn usage_summary(&self) -> Result<Vec<UsageSummaryRow>, StoreError>;
+}
+
+/// The change [`Store::update_endpoint_with`] applies to an endpoint: the
+/// stored endpoint in, the one to store out, or why the change is refused.
+pub type EndpointEdit = Box<dyn FnOnce(EndpointConfig) -> Result<EndpointConfig, String> + Send>;
+
+/// What [`Store::list_endpoints`] returns.
+#[derive(Debug, Default)]
+pub struct EndpointListing {
+    /// Endpoints whose secrets decrypted, sorted by name.
+    pub endpoints: Vec<EndpointConfig>,
+    /// Endpoints whose row could not be read, sorted by name.
+    pub unreadable: Vec<UnreadableEndpoint>,
+}
+
+/// A stored endpoint that cannot be used: its secrets do not decrypt (the
+/// row was changed outside modelgate, or is corrupt) or its settings do not
+/// parse. Callers show it as unusable, with `error`, rather than hide it.
+#[derive(Debug)]
+pub struct UnreadableEndpoint {
+    pub name: String,
+    /// Its settings without secrets (no keys, no headers), when they parse.
+    pub config: Option<EndpointConfig>,
+    /// What is wrong, and what to do; never a secret.
+    pub error: StoreError,
 }
 
 /// A gateway key as stored: no token, only its hash.
@@ -109,7 +167,12 @@ pub fn hash_gateway_token(token: &str) -> String {
     secret::hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// One request, as recorded for usage accounting.
+/// The longest endpoint, model or caller string a usage record keeps, in
+/// bytes: they come from clients, and a usage row must stay small.
+pub const USAGE_TEXT_MAX_BYTES: usize = 256;
+
+/// One request, as recorded for usage accounting. Strings longer than
+/// [`USAGE_TEXT_MAX_BYTES`] are cut (on a character boundary) when stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageRecord {
     /// Unix milliseconds.
@@ -154,6 +217,10 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The edit given to [`Store::update_endpoint_with`] refused the
+    /// endpoint; the message is the edit's.
+    #[error("{0}")]
+    Rejected(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error(

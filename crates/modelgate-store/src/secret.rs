@@ -1,15 +1,27 @@
 //! Encryption at rest for upstream credentials.
 //!
 //! Every secret is sealed with XChaCha20-Poly1305 under a 32-byte master key
-//! into a text envelope `v1:<key_id>:<base64 nonce>:<base64 ciphertext>`.
+//! into a text envelope `v2:<key_id>:<base64 nonce>:<base64 ciphertext>`.
 //! The nonce is 24 random bytes: with XChaCha's 192-bit nonces random nonces
 //! are safe at any volume, so no counter has to be kept anywhere. The key id
 //! lets a wrong key be reported as such instead of as "corrupted data", and
-//! leaves room for key rotation later.
+//! lets a store tell which key sealed a value (see [`crate::master_key`]).
+//!
+//! The version names the *binding* the sealer used, the envelope layout is
+//! the same for both:
+//! - `v1`: written before modelgate bound secrets to where they are sent
+//!   (the store used the AAD `endpoint:<name>`). [`MasterKey::open`] refuses
+//!   it; only the migration a store runs when it is opened reads it, and
+//!   reseals it as `v2`. Changing `v2` to `v1` in a row gains nothing: the
+//!   migration opens a `v1` envelope with the old AAD, which fails for a
+//!   value sealed with the new one.
+//! - `v2`: the AAD is the caller's current binding (for endpoint secrets:
+//!   name, spec, base URL and `direct_endpoint`, see `codec.rs`).
 //!
 //! We use `chacha20poly1305` 0.10 (the `aead` 0.5 API) on purpose: the 0.11
 //! generation (aead 0.6) changed its APIs, and the rest of the RustCrypto
-//! crates here (`sha2` 0.10) are of the same generation.
+//! crates here (`sha2` 0.10, `argon2` 0.5 with `blake2` 0.10) are of the
+//! same generation.
 
 use std::fmt;
 use std::path::Path;
@@ -19,21 +31,22 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroize as _;
 
 use crate::StoreError;
-use crate::data_dir::read_or_create_private_file;
+use crate::master_key::MasterKeySource;
 
 /// The environment variable that supplies the master key.
 pub const MASTER_KEY_ENV: &str = "MODELGATE_MASTER_KEY";
 /// The file in the data directory that holds a generated master key.
 pub const MASTER_KEY_FILE: &str = "master.key";
 
-const ENVELOPE_VERSION: &str = "v1";
 const NONCE_LEN: usize = 24;
 
 /// The 32-byte key that encrypts secrets at rest.
 ///
-/// Its `Debug` output shows only the key id, never the bytes.
+/// Its `Debug` output shows only the key id, never the bytes; the bytes are
+/// wiped from memory when it is dropped.
 #[derive(Clone)]
 pub struct MasterKey {
     key: [u8; 32],
@@ -45,6 +58,12 @@ impl fmt::Debug for MasterKey {
         f.debug_struct("MasterKey")
             .field("key_id", &self.id)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.key.zeroize();
     }
 }
 
@@ -60,45 +79,24 @@ impl MasterKey {
         Ok(Self::from_bytes(random_bytes()?))
     }
 
-    /// The key from the value of `MODELGATE_MASTER_KEY`.
+    /// A raw master key: from `env_value` (the value of
+    /// `MODELGATE_MASTER_KEY`) when given, else from `data_dir/master.key`,
+    /// else a new random key written there. See
+    /// [`MasterKeySource::load_or_create`], which this wraps.
     ///
-    /// Surrounding whitespace is ignored. The value is taken as the raw key
-    /// when it is 64 hex characters or base64 (standard or URL-safe, padded
-    /// or not) of exactly 32 bytes. Any other non-empty value is a
-    /// passphrase, and the key is its SHA-256: convenient, but only as
-    /// strong as the passphrase, since no slow key-derivation is applied.
-    pub fn from_env_value(value: &str) -> Result<Self, StoreError> {
-        let value = value.trim();
-        if value.is_empty() {
-            return Err(StoreError::Crypto(format!(
-                "{MASTER_KEY_ENV} is set but empty: unset it to use the key file in the data \
-                 directory, or set it to 64 hex characters, base64 of 32 bytes, or a passphrase"
-            )));
-        }
-        Ok(parse_raw_key(value).unwrap_or_else(|| Self::from_bytes(Sha256::digest(value).into())))
-    }
-
-    /// The master key: from `env_value` (the value of `MODELGATE_MASTER_KEY`,
-    /// passed in so that callers and tests decide where it comes from) when
-    /// given, else from `data_dir/master.key`, else a new random key written
-    /// there (base64, mode 0600). Creating the file is atomic with respect to
-    /// other processes, so two gateways starting at once agree on one key.
+    /// A passphrase is refused here: its key is derived with a salt kept in
+    /// the database, so it can only be turned into a key by the store. Pass
+    /// a [`MasterKeySource`] to the store to accept passphrases.
     pub fn load_or_create(data_dir: &Path, env_value: Option<&str>) -> Result<Self, StoreError> {
-        if let Some(value) = env_value {
-            return Self::from_env_value(value);
-        }
-        let path = data_dir.join(MASTER_KEY_FILE);
-        let generated = Self::generate()?;
-        let text = read_or_create_private_file(&path, || STANDARD.encode(generated.key))?;
-        // The file must hold a key, not a passphrase: a passphrase there would
-        // mean someone edited it by hand and likely broke it.
-        parse_raw_key(&text).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "{} does not hold a 32-byte key (base64 or 64 hex characters); \
-                 restore it from a backup, or set {MASTER_KEY_ENV}",
-                path.display()
-            ))
-        })
+        MasterKeySource::load_or_create(data_dir, env_value)?
+            .into_raw_key()
+            .ok_or_else(|| {
+                StoreError::Crypto(format!(
+                    "{MASTER_KEY_ENV} holds a passphrase, whose key is derived with the \
+                     salt in the store's database: open the store with a MasterKeySource, \
+                     or set {MASTER_KEY_ENV} to a random key (`openssl rand -base64 32`)"
+                ))
+            })
     }
 
     /// The key id: the first 8 hex characters of the SHA-256 of the key.
@@ -106,8 +104,8 @@ impl MasterKey {
         &self.id
     }
 
-    /// Encrypts `plaintext`, binding it to `aad` (e.g. the row it belongs
-    /// to, so a sealed value copied to another row fails to open).
+    /// Encrypts `plaintext` into a `v2` envelope, binding it to `aad` (what
+    /// the value belongs to, so a sealed value moved elsewhere fails to open).
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<String, StoreError> {
         let nonce: [u8; NONCE_LEN] = random_bytes()?;
         let ciphertext = self
@@ -122,15 +120,84 @@ impl MasterKey {
             // Only fails on absurd lengths; the error carries no detail anyway.
             .map_err(|_| StoreError::Crypto("encryption failed".to_owned()))?;
         Ok(format!(
-            "{ENVELOPE_VERSION}:{}:{}:{}",
+            "{}:{}:{}:{}",
+            EnvelopeVersion::V2.as_str(),
             self.id,
             STANDARD.encode(nonce),
             STANDARD.encode(ciphertext)
         ))
     }
 
-    /// Decrypts an envelope made by [`MasterKey::seal`] with the same `aad`.
+    /// Decrypts a `v2` envelope made by [`MasterKey::seal`] with the same
+    /// `aad`. A `v1` envelope is refused: see the module docs.
     pub fn open(&self, envelope: &str, aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let parsed = Envelope::parse(envelope)?;
+        if parsed.version != EnvelopeVersion::V2 {
+            return Err(StoreError::Crypto(V1_REFUSED.to_owned()));
+        }
+        self.open_parsed(&parsed, aad).map_err(|e| e.into_error(""))
+    }
+
+    /// Decrypts an envelope of either version; the caller decides which
+    /// versions it accepts and with which AAD.
+    pub(crate) fn open_parsed(
+        &self,
+        envelope: &Envelope<'_>,
+        aad: &[u8],
+    ) -> Result<Vec<u8>, OpenFailure> {
+        if envelope.key_id != self.id {
+            return Err(OpenFailure::WrongKey {
+                sealed_with: envelope.key_id.to_owned(),
+                current: self.id.clone(),
+            });
+        }
+        self.cipher()
+            .decrypt(
+                XNonce::from_slice(&envelope.nonce),
+                Payload {
+                    msg: &envelope.ciphertext,
+                    aad,
+                },
+            )
+            .map_err(|_| OpenFailure::Rejected)
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(&self.key.into())
+    }
+}
+
+/// Why [`MasterKey::open`] refuses a `v1` envelope outside the migration.
+const V1_REFUSED: &str = "the value is sealed in the old v1 format, which is only read while \
+     a store is migrated when it opens; a v1 value found later was written outside modelgate";
+
+/// Which binding an envelope was sealed with; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EnvelopeVersion {
+    V1,
+    V2,
+}
+
+impl EnvelopeVersion {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+}
+
+/// A parsed envelope; the ciphertext is not yet authenticated.
+pub(crate) struct Envelope<'a> {
+    pub version: EnvelopeVersion,
+    pub key_id: &'a str,
+    nonce: [u8; NONCE_LEN],
+    ciphertext: Vec<u8>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses `<version>:<key id>:<nonce>:<ciphertext>`.
+    pub fn parse(envelope: &'a str) -> Result<Self, StoreError> {
         let malformed =
             |what: &str| StoreError::Crypto(format!("malformed encrypted value: {what}"));
         let mut parts = envelope.split(':');
@@ -141,57 +208,90 @@ impl MasterKey {
             parts.next(),
             parts.next(),
         ) else {
-            return Err(malformed("expected v1:<key id>:<nonce>:<ciphertext>"));
+            return Err(malformed("expected v2:<key id>:<nonce>:<ciphertext>"));
         };
-        if version != ENVELOPE_VERSION {
-            return Err(malformed(&format!(
-                "unknown envelope version `{version}` (written by a newer modelgate?)"
-            )));
-        }
-        if key_id != self.id {
-            return Err(StoreError::Crypto(format!(
-                "encrypted with master key {key_id}, but the current master key is {}: \
-                 set {MASTER_KEY_ENV} to the key that encrypted it",
-                self.id
-            )));
+        let version = match version {
+            "v1" => EnvelopeVersion::V1,
+            "v2" => EnvelopeVersion::V2,
+            other => {
+                return Err(malformed(&format!(
+                    "unknown envelope version `{other}` (written by a newer modelgate?)"
+                )));
+            }
+        };
+        // Key ids are 8 hex characters; anything else was not written by
+        // modelgate, and must not reach error messages and logs as is.
+        if key_id.len() != 8 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(malformed("bad key id"));
         }
         let nonce = STANDARD
             .decode(nonce)
             .ok()
-            .filter(|n| n.len() == NONCE_LEN)
+            .and_then(|n| <[u8; NONCE_LEN]>::try_from(n).ok())
             .ok_or_else(|| malformed("bad nonce"))?;
         let ciphertext = STANDARD
             .decode(ciphertext)
             .map_err(|_| malformed("bad base64 ciphertext"))?;
-        self.cipher()
-            .decrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &ciphertext,
-                    aad,
-                },
-            )
-            .map_err(|_| {
-                StoreError::Crypto(
-                    "decryption failed (data corrupted or wrong master key)".to_owned(),
-                )
-            })
+        Ok(Self {
+            version,
+            key_id,
+            nonce,
+            ciphertext,
+        })
     }
+}
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new(&self.key.into())
+/// Why an envelope did not open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OpenFailure {
+    /// Sealed under another master key.
+    WrongKey {
+        sealed_with: String,
+        current: String,
+    },
+    /// The key is right but the ciphertext or the AAD is not what was
+    /// sealed: the value or what it is bound to was changed.
+    Rejected,
+}
+
+impl OpenFailure {
+    /// The error a caller reports; `rejected_means` explains what a
+    /// [`OpenFailure::Rejected`] means where the caller knows the binding.
+    pub fn into_error(self, rejected_means: &str) -> StoreError {
+        match self {
+            Self::WrongKey {
+                sealed_with,
+                current,
+            } => StoreError::Crypto(format!(
+                "encrypted with master key {sealed_with}, but the current master key is \
+                 {current}: set {MASTER_KEY_ENV} to the key that encrypted it"
+            )),
+            Self::Rejected if rejected_means.is_empty() => StoreError::Crypto(
+                "decryption failed (data corrupted or wrong master key)".to_owned(),
+            ),
+            Self::Rejected => StoreError::Crypto(rejected_means.to_owned()),
+        }
     }
 }
 
 /// A raw key written as 64 hex characters or as base64 of exactly 32 bytes.
-fn parse_raw_key(s: &str) -> Option<MasterKey> {
+pub(crate) fn parse_raw_key(s: &str) -> Option<MasterKey> {
     let s = s.trim();
-    let bytes = unhex(s).or_else(|| {
+    let mut bytes = unhex(s).or_else(|| {
         [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
             .iter()
             .find_map(|engine| engine.decode(s).ok())
     })?;
-    Some(MasterKey::from_bytes(bytes.try_into().ok()?))
+    let key = <[u8; 32]>::try_from(bytes.as_slice())
+        .ok()
+        .map(MasterKey::from_bytes);
+    bytes.zeroize();
+    key
+}
+
+/// Base64 of a key's bytes, as the key file holds it.
+pub(crate) fn encode_raw_key(key: &MasterKey) -> String {
+    STANDARD.encode(key.key)
 }
 
 /// `N` bytes from the operating system's random source.
@@ -239,13 +339,29 @@ mod tests {
         let env = k.seal(b"sk-secret", b"endpoint:a").expect("seal");
         let parts: Vec<&str> = env.split(':').collect();
         assert_eq!(parts.len(), 4);
-        assert_eq!(parts[0], "v1");
+        assert_eq!(parts[0], "v2");
         assert_eq!(parts[1], k.key_id());
         assert_eq!(STANDARD.decode(parts[2]).expect("nonce").len(), 24);
         assert!(!env.contains("sk-secret"));
         assert_eq!(k.open(&env, b"endpoint:a").expect("open"), b"sk-secret");
         // Random nonces: the same plaintext seals differently each time.
         assert_ne!(env, k.seal(b"sk-secret", b"endpoint:a").expect("seal"));
+    }
+
+    #[test]
+    fn v1_envelope_is_refused_by_open_but_parses_for_the_migration() {
+        let k = key(1);
+        let v2 = k.seal(b"sk-secret", b"endpoint:a").expect("seal");
+        let v1 = v2.replacen("v2:", "v1:", 1);
+        let err = k.open(&v1, b"endpoint:a").expect_err("v1").to_string();
+        assert!(err.contains("old v1 format"), "{err}");
+        let parsed = Envelope::parse(&v1).expect("parse");
+        assert_eq!(parsed.version, EnvelopeVersion::V1);
+        assert_eq!(
+            k.open_parsed(&parsed, b"endpoint:a")
+                .expect("migration reads"),
+            b"sk-secret"
+        );
     }
 
     #[test]
@@ -289,59 +405,25 @@ mod tests {
         );
         let err = k.open(&env, b"endpoint:b").expect_err("aad").to_string();
         assert!(err.contains("decryption failed"), "{err}");
-        assert!(k.open("v1:abc", b"").is_err());
-        assert!(k.open(&env.replacen("v1", "v9", 1), b"").is_err());
+        assert!(k.open("v2:abc", b"").is_err());
+        let bad_id = env.replacen(k.key_id(), "not\nhex", 1);
+        let err = k.open(&bad_id, b"").expect_err("key id").to_string();
+        assert!(
+            err.contains("bad key id") && !err.contains("not\nhex"),
+            "{err}"
+        );
+        assert!(k.open(&env.replacen("v2", "v9", 1), b"").is_err());
     }
 
     #[test]
     fn debug_never_shows_key_bytes() {
-        let k = MasterKey::from_env_value(&"ab".repeat(32)).expect("hex");
+        let k = MasterKey::from_bytes([0xab; 32]);
         let dbg = format!("{k:?}");
         assert!(dbg.contains(k.key_id()));
         assert!(
             !dbg.contains("171") && !dbg.contains("ab, ab") && !dbg.contains("abab"),
             "{dbg}"
         );
-    }
-
-    #[test]
-    fn env_value_forms() {
-        let raw = [7u8; 32];
-        let want = MasterKey::from_bytes(raw).key_id().to_owned();
-        let hexed = hex(&raw);
-        assert_eq!(
-            MasterKey::from_env_value(&hexed).expect("hex").key_id(),
-            want
-        );
-        assert_eq!(
-            MasterKey::from_env_value(&hexed.to_uppercase())
-                .expect("HEX")
-                .key_id(),
-            want
-        );
-        let b64 = STANDARD.encode(raw);
-        assert_eq!(
-            MasterKey::from_env_value(&format!(" {b64}\n"))
-                .expect("b64")
-                .key_id(),
-            want
-        );
-        let b64url = URL_SAFE_NO_PAD.encode(raw);
-        assert_eq!(
-            MasterKey::from_env_value(&b64url).expect("b64url").key_id(),
-            want
-        );
-        // A passphrase is hashed; base64 of the wrong length is a passphrase too.
-        let pass = MasterKey::from_env_value("correct horse battery staple").expect("pass");
-        let hashed: [u8; 32] = Sha256::digest("correct horse battery staple").into();
-        assert_eq!(pass.key_id(), MasterKey::from_bytes(hashed).key_id());
-        let short = STANDARD.encode([7u8; 16]);
-        let hashed: [u8; 32] = Sha256::digest(&short).into();
-        assert_eq!(
-            MasterKey::from_env_value(&short).expect("short").key_id(),
-            MasterKey::from_bytes(hashed).key_id()
-        );
-        assert!(MasterKey::from_env_value("  ").is_err());
     }
 
     #[test]
@@ -358,9 +440,31 @@ mod tests {
         assert_eq!(first.key_id(), second.key_id());
         let env = first.seal(b"x", b"").expect("seal");
         assert_eq!(second.open(&env, b"").expect("open"), b"x");
-        // The env value wins over the file.
-        let from_env = MasterKey::load_or_create(dir.path(), Some("pass")).expect("env");
-        assert_ne!(from_env.key_id(), first.key_id());
+        // A raw key in the env value wins over the file.
+        let raw = hex(&[9u8; 32]);
+        let from_env = MasterKey::load_or_create(dir.path(), Some(&raw)).expect("env");
+        assert_eq!(from_env.key_id(), key(9).key_id());
+        // A passphrase needs the store's salt: not a key on its own.
+        let err = MasterKey::load_or_create(dir.path(), Some("a passphrase"))
+            .expect_err("passphrase")
+            .to_string();
+        assert!(
+            err.contains("passphrase") && err.contains("openssl rand -base64 32"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn loose_key_file_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = TempDir::new("loosekey");
+        let first = MasterKey::load_or_create(dir.path(), None).expect("create");
+        let path = dir.path().join(MASTER_KEY_FILE);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let again = MasterKey::load_or_create(dir.path(), None).expect("reuse");
+        assert_eq!(again.key_id(), first.key_id());
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]

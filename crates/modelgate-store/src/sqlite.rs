@@ -1,28 +1,31 @@
 //! The SQLite store: one file in the data directory, zero set-up.
 
-use std::collections::BTreeMap;
 use std::str::FromStr as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use modelgate_config::EndpointConfig;
-use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
 
+use crate::codec::{self, StoredRow};
 use crate::secret::{hex, random_bytes};
 use crate::{
-    DataDir, GatewayKey, MasterKey, NewGatewayKey, Store, StoreError, UsageRecord, UsageSummaryRow,
+    DataDir, EndpointEdit, EndpointListing, GatewayKey, MasterKey, MasterKeySource, NewGatewayKey,
+    Store, StoreError, USAGE_TEXT_MAX_BYTES, UnreadableEndpoint, UsageRecord, UsageSummaryRow,
     hash_gateway_token,
 };
 
 mod migrate;
 #[cfg(test)]
+mod migration_tests;
+#[cfg(test)]
 mod tests;
+mod unlock;
 
 /// The store backed by `modelgate.db` in the data directory.
 #[derive(Debug)]
@@ -32,9 +35,25 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database in the data directory and
-    /// brings its schema up to date.
-    pub async fn open(data_dir: &DataDir, master: MasterKey) -> Result<Self, StoreError> {
+    /// Opens (creating if missing) the database in the data directory,
+    /// brings its schema up to date and unlocks it with `master` (a
+    /// [`MasterKey`] or a [`MasterKeySource`]).
+    ///
+    /// The database and its `-wal`/`-shm` companions are made private
+    /// (mode 0600), like the master key: new ones are created so, and
+    /// existing ones are tightened.
+    ///
+    /// Fails with [`StoreError::Crypto`] when the key is not the one the
+    /// store's secrets are sealed under. Migrates what older versions
+    /// wrote (see the crate docs).
+    pub async fn open(
+        data_dir: &DataDir,
+        master: impl Into<MasterKeySource>,
+    ) -> Result<Self, StoreError> {
+        // SQLite creates the -wal and -shm files with the mode of the
+        // database file, so a private database keeps them private too.
+        data_dir.create_private_db_file()?;
+        data_dir.tighten_db_files();
         let options = SqliteConnectOptions::new()
             .filename(data_dir.db_path())
             .create_if_missing(true)
@@ -49,11 +68,15 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db(&format!("opening {}", data_dir.db_path().display())))?;
-        Self::init(pool, master).await
+        let store = Self::init(pool, master.into()).await;
+        // Files the connection created before the database file was private
+        // (an old database being opened) are tightened now.
+        data_dir.tighten_db_files();
+        store
     }
 
     /// A private in-memory database, for tests.
-    pub async fn open_in_memory(master: MasterKey) -> Result<Self, StoreError> {
+    pub async fn open_in_memory(master: impl Into<MasterKeySource>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(db("configuring in-memory database"))?
             .foreign_keys(true);
@@ -67,11 +90,12 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db("opening in-memory database"))?;
-        Self::init(pool, master).await
+        Self::init(pool, master.into()).await
     }
 
-    async fn init(pool: SqlitePool, master: MasterKey) -> Result<Self, StoreError> {
+    async fn init(pool: SqlitePool, source: MasterKeySource) -> Result<Self, StoreError> {
         migrate::run(&pool).await?;
+        let master = unlock::unlock(&pool, source).await?;
         Ok(Self { pool, master })
     }
 
@@ -79,77 +103,36 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
 
-    fn encode_endpoint(&self, ep: &EndpointConfig) -> Result<EncodedEndpoint, StoreError> {
-        let mut settings = match serde_json::to_value(ep) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => {
-                return Err(StoreError::Corrupt(
-                    "endpoint did not serialize to an object".into(),
-                ));
-            }
-        };
-        // Name and spec have their own columns; credentials go to `secrets`.
-        for field in ["name", "spec", "api_key", "api_keys", "headers"] {
-            settings.remove(field);
-        }
-        let secrets = Secrets {
-            api_keys: ep.keys().into_iter().map(str::to_owned).collect(),
-            headers: ep.headers.clone(),
-        };
-        let plaintext = serde_json::to_vec(&secrets)
-            .map_err(|e| StoreError::Corrupt(format!("serializing secrets: {e}")))?;
-        Ok(EncodedEndpoint {
-            spec: ep.spec.id(),
-            settings: serde_json::Value::Object(settings).to_string(),
-            secrets: self.master.seal(&plaintext, &endpoint_aad(&ep.name))?,
-        })
+/// Every endpoint row, in no order.
+const SELECT_ENDPOINTS: &str = "SELECT name, spec, settings, secrets FROM endpoints";
+const SELECT_ENDPOINTS_SORTED: &str =
+    "SELECT name, spec, settings, secrets FROM endpoints ORDER BY name";
+const SELECT_ENDPOINT: &str = "SELECT name, spec, settings, secrets FROM endpoints WHERE name = ?";
+
+fn stored_row(row: &SqliteRow) -> Result<StoredRow, StoreError> {
+    let get = |column: &str| -> Result<String, StoreError> {
+        row.try_get(column).map_err(db("reading endpoint"))
+    };
+    Ok(StoredRow {
+        name: get("name")?,
+        spec: get("spec")?,
+        settings: get("settings")?,
+        secrets: get("secrets")?,
+    })
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
     }
-
-    fn decode_endpoint(&self, row: &SqliteRow) -> Result<EndpointConfig, StoreError> {
-        let name: String = row.try_get("name").map_err(db("reading endpoint"))?;
-        let spec: String = row.try_get("spec").map_err(db("reading endpoint"))?;
-        let settings: String = row.try_get("settings").map_err(db("reading endpoint"))?;
-        let sealed: String = row.try_get("secrets").map_err(db("reading endpoint"))?;
-        let corrupt =
-            |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("endpoint `{name}`: {e}"));
-        let mut map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&settings).map_err(|e| corrupt(&e))?;
-        let plaintext = self
-            .master
-            .open(&sealed, &endpoint_aad(&name))
-            .map_err(|e| StoreError::Crypto(format!("secrets of endpoint `{name}`: {e}")))?;
-        let secrets: Secrets = serde_json::from_slice(&plaintext).map_err(|e| corrupt(&e))?;
-        map.insert("name".into(), name.clone().into());
-        map.insert("spec".into(), spec.into());
-        let mut ep: EndpointConfig =
-            serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| corrupt(&e))?;
-        // Normalized: every key in `api_keys`, the first being the primary.
-        ep.api_key = None;
-        ep.api_keys = secrets.api_keys;
-        ep.headers = secrets.headers;
-        Ok(ep)
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
     }
-}
-
-/// What is encrypted for an endpoint. Headers are included because they
-/// often carry credentials (`x-api-key`, `Authorization`).
-#[derive(Serialize, Deserialize)]
-struct Secrets {
-    api_keys: Vec<String>,
-    headers: BTreeMap<String, String>,
-}
-
-struct EncodedEndpoint {
-    spec: &'static str,
-    settings: String,
-    secrets: String,
-}
-
-/// Binds an endpoint's sealed secrets to its row: copied to another
-/// endpoint, they fail to decrypt instead of silently moving credentials.
-fn endpoint_aad(name: &str) -> Vec<u8> {
-    format!("endpoint:{name}").into_bytes()
+    &s[..end]
 }
 
 /// Maps a sqlx error to [`StoreError::Database`] with what was being done.
@@ -190,28 +173,38 @@ fn gateway_key_from_row(row: &SqliteRow) -> Result<GatewayKey, sqlx::Error> {
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
-    async fn list_endpoints(&self) -> Result<Vec<EndpointConfig>, StoreError> {
-        sqlx::query("SELECT name, spec, settings, secrets FROM endpoints ORDER BY name")
+    async fn list_endpoints(&self) -> Result<EndpointListing, StoreError> {
+        let rows = sqlx::query(SELECT_ENDPOINTS_SORTED)
             .fetch_all(&self.pool)
             .await
-            .map_err(db("listing endpoints"))?
-            .iter()
-            .map(|row| self.decode_endpoint(row))
-            .collect()
+            .map_err(db("listing endpoints"))?;
+        let mut listing = EndpointListing::default();
+        for row in &rows {
+            let row = stored_row(row)?;
+            match codec::decode_endpoint(&self.master, &row) {
+                Ok(ep) => listing.endpoints.push(ep),
+                Err(error) => listing.unreadable.push(UnreadableEndpoint {
+                    config: codec::decode_without_secrets(&row).ok(),
+                    name: row.name,
+                    error,
+                }),
+            }
+        }
+        Ok(listing)
     }
 
     async fn get_endpoint(&self, name: &str) -> Result<Option<EndpointConfig>, StoreError> {
-        sqlx::query("SELECT name, spec, settings, secrets FROM endpoints WHERE name = ?")
+        let row = sqlx::query(SELECT_ENDPOINT)
             .bind(name)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db("reading endpoint"))?
-            .map(|row| self.decode_endpoint(&row))
+            .map_err(db("reading endpoint"))?;
+        row.map(|row| codec::decode_endpoint(&self.master, &stored_row(&row)?))
             .transpose()
     }
 
     async fn create_endpoint(&self, ep: &EndpointConfig) -> Result<(), StoreError> {
-        let enc = self.encode_endpoint(ep)?;
+        let enc = codec::encode_endpoint(&self.master, ep)?;
         let now = now_secs();
         let result = sqlx::query(
             "INSERT INTO endpoints (name, spec, settings, secrets, created_at, updated_at) \
@@ -236,7 +229,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_endpoint(&self, ep: &EndpointConfig) -> Result<(), StoreError> {
-        let enc = self.encode_endpoint(ep)?;
+        let enc = codec::encode_endpoint(&self.master, ep)?;
         let done = sqlx::query(
             "UPDATE endpoints SET spec = ?, settings = ?, secrets = ?, updated_at = ? \
              WHERE name = ?",
@@ -256,6 +249,63 @@ impl Store for SqliteStore {
             });
         }
         Ok(())
+    }
+
+    async fn update_endpoint_with(
+        &self,
+        name: &str,
+        edit: EndpointEdit,
+    ) -> Result<EndpointConfig, StoreError> {
+        // IMMEDIATE takes the write lock before the read: a second writer
+        // waits here (busy timeout) instead of reading the row this one is
+        // about to replace and overwriting its change.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("updating endpoint"))?;
+        let row = sqlx::query(SELECT_ENDPOINT)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("reading endpoint"))?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "endpoint",
+                name: name.to_owned(),
+            })?;
+        let current = codec::decode_endpoint(&self.master, &stored_row(&row)?)?;
+        let edited = edit(current).map_err(StoreError::Rejected)?;
+        if edited.name != name {
+            return Err(StoreError::Rejected(format!(
+                "an endpoint cannot be renamed (`{name}` to `{}`): create one with the new \
+                 name and delete this one",
+                edited.name
+            )));
+        }
+        let enc = codec::encode_endpoint(&self.master, &edited)?;
+        sqlx::query(
+            "UPDATE endpoints SET spec = ?, settings = ?, secrets = ?, updated_at = ? \
+             WHERE name = ?",
+        )
+        .bind(enc.spec)
+        .bind(&enc.settings)
+        .bind(&enc.secrets)
+        .bind(now_secs())
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("updating endpoint"))?;
+        tx.commit().await.map_err(db("updating endpoint"))?;
+        // What a later read returns (normalized keys), from what was written.
+        codec::decode_endpoint(
+            &self.master,
+            &StoredRow {
+                name: name.to_owned(),
+                spec: enc.spec.to_owned(),
+                settings: enc.settings,
+                secrets: enc.secrets,
+            },
+        )
     }
 
     async fn delete_endpoint(&self, name: &str) -> Result<bool, StoreError> {
@@ -348,9 +398,13 @@ impl Store for SqliteStore {
             );
             insert.push_values(rows, |mut row, r| {
                 row.push_bind(r.at)
-                    .push_bind(&r.endpoint)
-                    .push_bind(&r.model)
-                    .push_bind(&r.caller)
+                    .push_bind(truncate_utf8(&r.endpoint, USAGE_TEXT_MAX_BYTES))
+                    .push_bind(truncate_utf8(&r.model, USAGE_TEXT_MAX_BYTES))
+                    .push_bind(
+                        r.caller
+                            .as_deref()
+                            .map(|c| truncate_utf8(c, USAGE_TEXT_MAX_BYTES)),
+                    )
                     .push_bind(i64::from(r.status))
                     .push_bind(r.stream)
                     .push_bind(r.input_tokens.map(to_i64))

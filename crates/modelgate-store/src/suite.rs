@@ -4,7 +4,10 @@
 use modelgate_config::EndpointConfig;
 use serde_json::json;
 
-use crate::{Store, StoreError, UsageRecord, UsageSummaryRow, hash_gateway_token};
+use crate::{
+    EndpointEdit, Store, StoreError, USAGE_TEXT_MAX_BYTES, UsageRecord, UsageSummaryRow,
+    hash_gateway_token,
+};
 
 /// An endpoint built from JSON, the way the admin API receives one.
 pub(crate) fn endpoint(value: serde_json::Value) -> EndpointConfig {
@@ -110,14 +113,107 @@ pub(crate) async fn endpoints_listed_sorted(store: &dyn Store) {
             .await
             .expect("create");
     }
-    let names: Vec<String> = store
-        .list_endpoints()
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    let listing = store.list_endpoints().await.expect("list");
+    assert!(listing.unreadable.is_empty(), "{:?}", listing.unreadable);
+    let names: Vec<String> = listing.endpoints.into_iter().map(|e| e.name).collect();
     assert_eq!(names, ["alpha", "mid", "zeta"]);
+}
+
+/// Adds `tag` to the endpoint's tags, through the store's atomic edit.
+fn add_tag(tag: &str) -> EndpointEdit {
+    let tag = tag.to_owned();
+    Box::new(move |mut ep: EndpointConfig| {
+        ep.tags.push(tag);
+        Ok(ep)
+    })
+}
+
+pub(crate) async fn update_with_edits_atomically(store: &dyn Store) {
+    store
+        .create_endpoint(&simple("shared", "sk-one-aaaaaaaaaaaa"))
+        .await
+        .expect("create");
+    // Concurrent read-modify-writes: each must see the others' changes.
+    // Read-then-write in two steps loses all but one of these tags.
+    let (a, b, c, d) = tokio::join!(
+        store.update_endpoint_with("shared", add_tag("a")),
+        store.update_endpoint_with("shared", add_tag("b")),
+        store.update_endpoint_with("shared", add_tag("c")),
+        store.update_endpoint_with("shared", add_tag("d")),
+    );
+    for result in [a, b, c, d] {
+        result.expect("edit");
+    }
+    let mut tags = store
+        .get_endpoint("shared")
+        .await
+        .expect("get")
+        .expect("exists")
+        .tags;
+    tags.sort();
+    assert_eq!(tags, ["a", "b", "c", "d"]);
+}
+
+pub(crate) async fn update_with_returns_normalized_and_refuses(store: &dyn Store) {
+    store
+        .create_endpoint(&simple("e", "sk-one-aaaaaaaaaaaa"))
+        .await
+        .expect("create");
+    let updated = store
+        .update_endpoint_with(
+            "e",
+            Box::new(|mut ep: EndpointConfig| {
+                ep.api_key = Some("sk-new-bbbbbbbbbbbb".into());
+                ep.api_keys = vec!["sk-backup-cccccccccc".into()];
+                ep.description = Some("edited".into());
+                Ok(ep)
+            }),
+        )
+        .await
+        .expect("edit");
+    assert_eq!(updated.api_key, None);
+    assert_eq!(
+        updated.api_keys,
+        ["sk-new-bbbbbbbbbbbb", "sk-backup-cccccccccc"]
+    );
+    let stored = store.get_endpoint("e").await.expect("get").expect("exists");
+    assert_eq!(stored, updated);
+
+    // The edit's refusal comes back as is, and nothing is written.
+    let err = store
+        .update_endpoint_with("e", Box::new(|_| Err("bad patch: no".to_owned())))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err, StoreError::Rejected(ref m) if m == "bad patch: no"),
+        "{err}"
+    );
+    let err = store
+        .update_endpoint_with(
+            "e",
+            Box::new(|mut ep: EndpointConfig| {
+                ep.name = "renamed".into();
+                Ok(ep)
+            }),
+        )
+        .await
+        .expect_err("rename");
+    assert!(matches!(err, StoreError::Rejected(_)), "{err}");
+    assert!(err.to_string().contains("cannot be renamed"), "{err}");
+    assert!(store.get_endpoint("renamed").await.expect("get").is_none());
+    assert_eq!(
+        store.get_endpoint("e").await.expect("get").expect("exists"),
+        updated
+    );
+
+    let err = store
+        .update_endpoint_with("ghost", add_tag("x"))
+        .await
+        .expect_err("missing");
+    assert!(
+        matches!(err, StoreError::NotFound { what: "endpoint", ref name } if name == "ghost"),
+        "{err}"
+    );
 }
 
 pub(crate) async fn gateway_keys(store: &dyn Store) {
@@ -265,4 +361,23 @@ pub(crate) async fn usage_summary(store: &dyn Store) {
     store.record_usage(&big).await.expect("big batch");
     let rows = store.usage_summary().await.expect("summary");
     assert_eq!(rows.last(), Some(&row("c", "m3", 250, 500, 250, 0)));
+}
+
+pub(crate) async fn usage_strings_are_bounded(store: &dyn Store) {
+    // 255 ASCII bytes then a 4-byte character: cutting at 256 bytes would
+    // split it, so the model keeps 255 bytes.
+    let model = format!("{}🦀{}", "m".repeat(255), "x".repeat(1000));
+    let endpoint = "e".repeat(300);
+    store
+        .record_usage(&[UsageRecord {
+            caller: Some("c".repeat(10_000)),
+            ..usage(&endpoint, &model, Some(1), Some(1))
+        }])
+        .await
+        .expect("record");
+    let rows = store.usage_summary().await.expect("summary");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].model, "m".repeat(255));
+    assert_eq!(rows[0].endpoint.len(), USAGE_TEXT_MAX_BYTES);
+    assert!(endpoint.starts_with(&rows[0].endpoint));
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use modelgate_config::ConfigFile;
 use modelgate_server::{AppState, Settings};
-use modelgate_store::{DataDir, MasterKey, SqliteStore};
+use modelgate_store::{DataDir, MasterKeySource, SqliteStore};
 
 use crate::cli::Global;
 
@@ -38,8 +38,10 @@ pub async fn open_state(
     let (file, path) = load_config(global)?;
     let data_dir = DataDir::open(&global.data_dir)
         .with_context(|| format!("cannot use data directory {}", global.data_dir.display()))?;
+    // A raw key or a passphrase; a passphrase becomes a key inside the
+    // store, whose database holds its salt.
     let master_env = std::env::var(modelgate_store::secret::MASTER_KEY_ENV).ok();
-    let master = MasterKey::load_or_create(data_dir.path(), master_env.as_deref())?;
+    let master = MasterKeySource::load_or_create(data_dir.path(), master_env.as_deref())?;
     let store = SqliteStore::open(&data_dir, master).await?;
     let admin_token = match admin_token {
         Some(token) => token.to_owned(),

@@ -11,8 +11,10 @@ use crate::StoreError;
 
 /// Every migration, in order. Versions only grow; a released script is
 /// never edited, a change is a new script.
-pub(super) const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_meta.sql")),
+];
 
 /// The newest schema version this binary knows.
 pub(super) fn latest() -> i64 {

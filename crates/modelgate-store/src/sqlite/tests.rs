@@ -43,6 +43,9 @@ suite_cases!(
     endpoints_listed_sorted,
     gateway_keys,
     usage_summary,
+    update_with_edits_atomically,
+    update_with_returns_normalized_and_refuses,
+    usage_strings_are_bounded,
 );
 
 #[tokio::test]
@@ -110,7 +113,7 @@ async fn sealed_secrets_cannot_move_to_another_row() {
         .expect_err("moved secret")
         .to_string();
     assert!(
-        err.contains("endpoint `b`") && err.contains("decryption failed"),
+        err.contains("endpoint `b`") && err.contains("do not decrypt"),
         "{err}"
     );
     assert!(!err.contains("sk-a-"), "{err}");
@@ -131,21 +134,32 @@ async fn reopening_with_another_master_key_says_so() {
         .await
         .expect("create");
     store.close().await;
-    let store = on_disk(&dir, key(2)).await.expect("reopen");
-    let err = store
-        .list_endpoints()
+    // Refused when the store opens, before anything is sealed under the
+    // wrong key; the right key still works afterwards.
+    let err = on_disk(&dir, key(2))
         .await
         .expect_err("wrong key")
         .to_string();
+    assert!(err.contains("wrong master key"), "{err}");
     assert!(
         err.contains(&format!("encrypted with master key {}", key(1).key_id())),
         "{err}"
     );
     assert!(
-        err.contains(&format!("current master key is {}", key(2).key_id())),
+        err.contains(&format!("gives master key {}", key(2).key_id())),
         "{err}"
     );
+    let store = on_disk(&dir, key(1)).await.expect("right key");
+    assert!(store.get_endpoint("e").await.expect("get").is_some());
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused_even_before_any_endpoint_exists() {
+    let dir = TempDir::new("wrongkey-empty");
+    on_disk(&dir, key(1)).await.expect("open").close().await;
+    let err = on_disk(&dir, key(2)).await.expect_err("wrong key");
+    assert!(err.to_string().contains("wrong master key"), "{err}");
 }
 
 #[tokio::test]
@@ -198,4 +212,188 @@ async fn database_from_a_newer_binary_is_refused() {
 fn migrations_are_ordered_and_unique() {
     assert!(MIGRATIONS.windows(2).all(|w| w[0].0 < w[1].0));
     assert_eq!(MIGRATIONS[0].0, 1);
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).expect("meta").permissions().mode() & 0o777
+}
+
+/// Every file in `dir` (recursively) is 0600 and every directory 0700;
+/// returns the file names seen.
+fn assert_private(dir: &std::path::Path) -> Vec<String> {
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        if path.is_dir() {
+            assert_eq!(mode(&path), 0o700, "{name}");
+            seen.extend(assert_private(&path));
+        } else {
+            assert_eq!(mode(&path), 0o600, "{name} has mode {:o}", mode(&path));
+            seen.push(name);
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn new_data_directory_files_are_private() {
+    let tmp = TempDir::new("modes");
+    let data_dir = DataDir::open(tmp.path().join("data")).expect("data dir");
+    let master = MasterKey::load_or_create(data_dir.path(), None).expect("key");
+    data_dir.admin_token().expect("admin token");
+    let store = SqliteStore::open(&data_dir, master).await.expect("open");
+    // A write, so that the WAL and shared-memory files exist.
+    store
+        .create_endpoint(&suite::simple("e", "sk-e-eeeeeeeeeeee"))
+        .await
+        .expect("create");
+    assert_eq!(mode(data_dir.path()), 0o700);
+    let mut seen = assert_private(data_dir.path());
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "admin.token",
+            "master.key",
+            "modelgate.db",
+            "modelgate.db-shm",
+            "modelgate.db-wal"
+        ]
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn existing_database_files_are_tightened_on_open() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = TempDir::new("tighten");
+    let data_dir = DataDir::open(tmp.path().join("data")).expect("data dir");
+    let store = SqliteStore::open(&data_dir, key(1)).await.expect("open");
+    store
+        .create_endpoint(&suite::simple("e", "sk-e-eeeeeeeeeeee"))
+        .await
+        .expect("create");
+    // As an older modelgate left them (SQLite's default 0644), with the
+    // store still open so the WAL files exist too.
+    for suffix in ["", "-wal", "-shm"] {
+        let path = data_dir.path().join(format!("modelgate.db{suffix}"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let second = SqliteStore::open(&data_dir, key(1)).await.expect("reopen");
+    let seen = assert_private(data_dir.path());
+    assert!(seen.contains(&"modelgate.db-wal".to_owned()), "{seen:?}");
+    assert!(second.get_endpoint("e").await.expect("get").is_some());
+    second.close().await;
+    store.close().await;
+}
+
+/// Changes one stored setting of endpoint `name` behind the store's back.
+async fn tamper(store: &SqliteStore, name: &str, path: &str, value: serde_json::Value) {
+    sqlx::query("UPDATE endpoints SET settings = json_set(settings, ?, json(?)) WHERE name = ?")
+        .bind(path)
+        .bind(value.to_string())
+        .bind(name)
+        .execute(&store.pool)
+        .await
+        .expect("tamper");
+}
+
+#[tokio::test]
+async fn a_changed_base_url_makes_the_endpoint_unreadable_not_the_store() {
+    let dir = TempDir::new("tamper");
+    let store = on_disk(&dir, key(1)).await.expect("open");
+    for name in ["a", "b"] {
+        store
+            .create_endpoint(&suite::simple(name, "sk-live-0123456789"))
+            .await
+            .expect("create");
+    }
+    tamper(
+        &store,
+        "a",
+        "$.base_url",
+        json!("https://attacker.example/v1"),
+    )
+    .await;
+
+    let err = store.get_endpoint("a").await.expect_err("tampered");
+    assert!(matches!(err, StoreError::Crypto(_)), "{err:?}");
+    let msg = err.to_string();
+    for want in [
+        "endpoint `a`",
+        "bound to its base URL",
+        "changed outside modelgate",
+        "re-add its keys",
+    ] {
+        assert!(msg.contains(want), "`{want}` missing: {msg}");
+    }
+    assert!(!msg.contains("sk-live"), "{msg}");
+
+    // The listing keeps going: `b` is usable, `a` is reported with what is
+    // known of it, without keys.
+    let listing = store.list_endpoints().await.expect("list");
+    let names: Vec<&str> = listing.endpoints.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["b"]);
+    assert_eq!(listing.unreadable.len(), 1);
+    let bad = &listing.unreadable[0];
+    assert_eq!(bad.name, "a");
+    assert_eq!(bad.error.to_string(), msg);
+    let config = bad.config.as_ref().expect("settings still parse");
+    assert_eq!(config.base_url, "https://attacker.example/v1");
+    assert!(config.keys().is_empty());
+
+    // Reopening does not "repair" it by resealing under the new base URL.
+    store.close().await;
+    let store = on_disk(&dir, key(1)).await.expect("reopen");
+    assert!(store.get_endpoint("a").await.is_err());
+    assert!(store.get_endpoint("b").await.expect("b").is_some());
+    // Putting the base URL back restores it: nothing was lost.
+    tamper(
+        &store,
+        "a",
+        "$.base_url",
+        json!("http://localhost:11434/v1"),
+    )
+    .await;
+    let a = store.get_endpoint("a").await.expect("a").expect("exists");
+    assert_eq!(a.keys(), ["sk-live-0123456789"]);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn spec_and_direct_endpoint_are_bound_too() {
+    let store = memory().await;
+    for name in ["spec", "direct"] {
+        store
+            .create_endpoint(&suite::simple(name, "sk-live-0123456789"))
+            .await
+            .expect("create");
+    }
+    sqlx::query("UPDATE endpoints SET spec = 'anthropic' WHERE name = 'spec'")
+        .execute(&store.pool)
+        .await
+        .expect("tamper spec");
+    tamper(&store, "direct", "$.direct_endpoint", json!(true)).await;
+    for name in ["spec", "direct"] {
+        let err = store.get_endpoint(name).await.expect_err(name).to_string();
+        assert!(err.contains("do not decrypt"), "{err}");
+    }
+    // Settings that do not decide where keys go stay editable by hand.
+    store
+        .create_endpoint(&suite::simple("free", "sk-live-0123456789"))
+        .await
+        .expect("create");
+    tamper(&store, "free", "$.description", json!("edited by hand")).await;
+    let free = store
+        .get_endpoint("free")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(free.description.as_deref(), Some("edited by hand"));
 }
