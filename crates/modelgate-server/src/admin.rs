@@ -460,3 +460,7 @@ pub async fn reload_config(State(state): State<Arc<AppState>>) -> Response {
         Err(e) => Err(GatewayError::invalid_request(e).with_code("config_invalid")),
     })
 }
+
+#[cfg(test)]
+#[path = "admin_tests.rs"]
+mod tests;

@@ -70,6 +70,9 @@ impl Store for OneBadRow {
     async fn usage_summary(&self) -> Result<Vec<UsageSummaryRow>, StoreError> {
         Ok(Vec::new())
     }
+    async fn recent_usage(&self, _: u32) -> Result<Vec<UsageRecord>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 #[tokio::test]

@@ -95,6 +95,9 @@ pub trait Store: Send + Sync {
     async fn record_usage(&self, batch: &[UsageRecord]) -> Result<(), StoreError>;
     /// Totals per endpoint and model, sorted by endpoint then model.
     async fn usage_summary(&self) -> Result<Vec<UsageSummaryRow>, StoreError>;
+    /// The latest `limit` records, newest first (what happened, request by
+    /// request: the console's request log and tests read it).
+    async fn recent_usage(&self, limit: u32) -> Result<Vec<UsageRecord>, StoreError>;
 }
 
 /// The change [`Store::update_endpoint_with`] applies to an endpoint: the

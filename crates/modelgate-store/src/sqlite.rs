@@ -421,6 +421,35 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db("recording usage"))
     }
 
+    async fn recent_usage(&self, limit: u32) -> Result<Vec<UsageRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, endpoint, model, caller, status, stream, input_tokens, output_tokens, \
+             cached_tokens, latency_ms FROM usage ORDER BY at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading usage"))?;
+        let optional = |v: Option<i64>| v.map(to_u64);
+        rows.iter()
+            .map(|row| {
+                Ok(UsageRecord {
+                    at: row.try_get("at")?,
+                    endpoint: row.try_get("endpoint")?,
+                    model: row.try_get("model")?,
+                    caller: row.try_get("caller")?,
+                    status: u16::try_from(row.try_get::<i64, _>("status")?).unwrap_or(0),
+                    stream: row.try_get("stream")?,
+                    input_tokens: optional(row.try_get("input_tokens")?),
+                    output_tokens: optional(row.try_get("output_tokens")?),
+                    cached_tokens: optional(row.try_get("cached_tokens")?),
+                    latency_ms: to_u64(row.try_get("latency_ms")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db("reading usage"))
+    }
+
     async fn usage_summary(&self) -> Result<Vec<UsageSummaryRow>, StoreError> {
         let rows = sqlx::query(
             // TOTAL (a float, NULLs count as 0) cast back to an integer

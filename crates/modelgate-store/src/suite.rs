@@ -381,3 +381,25 @@ pub(crate) async fn usage_strings_are_bounded(store: &dyn Store) {
     assert_eq!(rows[0].endpoint.len(), USAGE_TEXT_MAX_BYTES);
     assert!(endpoint.starts_with(&rows[0].endpoint));
 }
+
+pub(crate) async fn recent_usage_is_newest_first(store: &dyn Store) {
+    let older = UsageRecord {
+        at: 1,
+        ..usage("a", "old", Some(1), Some(2))
+    };
+    let newer = UsageRecord {
+        at: 2,
+        status: 499,
+        caller: None,
+        ..usage("b", "new", None, None)
+    };
+    store
+        .record_usage(&[older.clone(), newer.clone()])
+        .await
+        .expect("record");
+    assert_eq!(
+        store.recent_usage(10).await.expect("read"),
+        vec![newer.clone(), older]
+    );
+    assert_eq!(store.recent_usage(1).await.expect("read"), vec![newer]);
+}

@@ -46,6 +46,7 @@ suite_cases!(
     update_with_edits_atomically,
     update_with_returns_normalized_and_refuses,
     usage_strings_are_bounded,
+    recent_usage_is_newest_first,
 );
 
 #[tokio::test]

@@ -231,3 +231,41 @@ async fn a_short_admin_token_is_refused_at_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("at least 24"), "{stderr}");
 }
+
+/// SIGHUP reads the config file again: a new endpoint routes at once; a
+/// broken file changes nothing and says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_the_config_file() {
+    let upstream = FakeUpstream::start(|_| Reply::json(200, &openai::completion("m", "hi"))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &yaml(&upstream, "  drain_timeout: 5s\n")).await;
+    let url = served.url.clone();
+    let chat = |model: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/chat/completions"))
+            .json(&json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+    };
+    assert_eq!(chat("added/m").await.unwrap().status(), 404);
+    let grown = format!(
+        "{}  - name: added\n    spec: openai-chat-completions\n    base_url: {}\n",
+        yaml(&upstream, "  drain_timeout: 5s\n"),
+        upstream.url("/v1")
+    );
+    std::fs::write(dir.path().join("modelgate.yaml"), grown).unwrap();
+    served.signal("HUP");
+    let line = served.log_line("reloaded").await;
+    assert!(line.contains("2 endpoint(s)"), "{line}");
+    assert_eq!(chat("added/m").await.unwrap().status(), 200);
+
+    std::fs::write(dir.path().join("modelgate.yaml"), "endpoints: [oops\n").unwrap();
+    served.signal("HUP");
+    let line = served.log_line("could not reload").await;
+    assert!(
+        line.contains("previous configuration stays in use"),
+        "{line}"
+    );
+    assert_eq!(chat("added/m").await.unwrap().status(), 200);
+    served.signal("TERM");
+    assert_eq!(served.exit_code().await, 0);
+}

@@ -116,6 +116,11 @@ async fn a_stream_cut_short_ends_with_an_error_event() {
     let error: serde_json::Value =
         serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
     assert_eq!(error["error"]["code"], "stream_truncated", "{all}");
+    // Its usage row says how it ended, not 200.
+    gw.state.usage.flush().await;
+    let rows = gw.state.store.recent_usage(10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, 502);
 }
 
 #[tokio::test]
@@ -204,4 +209,7 @@ async fn a_client_that_goes_away_closes_the_upstream_stream_and_is_recorded() {
     let summary = gw.state.store.usage_summary().await.unwrap();
     assert_eq!(summary.len(), 1);
     assert_eq!(summary[0].requests, 1);
+    // Recorded as the client closing the request (nginx's 499), not a 200.
+    let rows = gw.state.store.recent_usage(10).await.unwrap();
+    assert_eq!(rows[0].status, 499);
 }
