@@ -96,15 +96,11 @@ pub async fn send_to(
                 .unwrap_or(cooldown::DEFAULT_COOLDOWN);
             cooldowns.cool_down(&ep.name, key, Instant::now() + wait);
         }
-        // Bounded: a rejection is not worth waiting long for.
-        let body = tokio::time::timeout(ep.timeouts.idle.0, response.bytes())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        // Bounded in time and size: a rejection is only read for its message.
+        let body = crate::body::read_error_body(ep, response).await;
         let said = decode_upstream_error(&body)
             .message
-            .map(|m| scrub(&m, &ep.keys));
+            .map(|m| scrub(&m, &ep.secrets));
         tracing::info!(endpoint = %ep.name, key = %key.masked(), status, "key rejected, trying the next one");
         rejections.push(Rejection {
             key: key.masked(),

@@ -37,7 +37,7 @@ pub fn network_error(ep: &Endpoint, err: &reqwest::Error) -> GatewayError {
     } else {
         format!("request to endpoint `{}` at {at} failed: {cause}", ep.name)
     };
-    GatewayError::new(ErrorKind::UpstreamUnreachable, scrub(&message, &ep.keys))
+    GatewayError::new(ErrorKind::UpstreamUnreachable, scrub(&message, &ep.secrets))
         .with_code("upstream_unreachable")
 }
 
@@ -89,15 +89,12 @@ pub fn idle_timeout(ep: &Endpoint) -> GatewayError {
 
 /// The connection broke while the response body was arriving.
 pub fn body_error(ep: &Endpoint, err: &reqwest::Error) -> GatewayError {
-    GatewayError::new(
-        ErrorKind::Upstream,
-        format!(
-            "endpoint `{}` broke off its response: {}",
-            ep.name,
-            root_cause(err)
-        ),
-    )
-    .with_code("upstream_error")
+    let message = format!(
+        "endpoint `{}` broke off its response: {}",
+        ep.name,
+        root_cause(err)
+    );
+    GatewayError::new(ErrorKind::Upstream, scrub(&message, &ep.secrets)).with_code("upstream_error")
 }
 
 /// An error status from the endpoint, with the endpoint's own message
@@ -107,7 +104,7 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
     let said = upstream
         .message
         .as_deref()
-        .map(|m| format!(": {}", scrub(m, &ep.keys)))
+        .map(|m| format!(": {}", scrub(m, &ep.secrets)))
         .unwrap_or_default();
     let mut message = format!("endpoint `{}` answered HTTP {status}{said}", ep.name);
     let kind = match status {

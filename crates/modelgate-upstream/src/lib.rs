@@ -7,6 +7,7 @@
 //! things the gateway asks of an endpoint.
 
 pub mod auth;
+pub mod body;
 pub mod client;
 pub mod cooldown;
 pub mod dispatch;
