@@ -15,6 +15,7 @@ pub mod endpoint;
 pub mod errors;
 pub mod keytest;
 pub mod models;
+pub mod probe;
 
 pub use cooldown::KeyCooldowns;
 pub use dispatch::{UpstreamResponse, send};
