@@ -212,8 +212,8 @@ pub async fn send(
         extra,
     )
     .await;
-    let upstream = match sent {
-        Ok(upstream) => upstream.response,
+    let (upstream, key_index) = match sent {
+        Ok(upstream) => (upstream.response, upstream.key_index),
         Err(e) => {
             log.record(state, e.status, None);
             return Err(e);
@@ -223,11 +223,13 @@ pub async fn send(
     if status.is_success() {
         return Ok(upstream);
     }
-    let retry_after = modelgate_upstream::cooldown::retry_after(upstream.headers(), 0);
-    let body = forward::read_body(endpoint, upstream)
-        .await
-        .unwrap_or_default();
-    let mut err = errors::status_error(endpoint, status.as_u16(), &body);
+    let retry_after = modelgate_upstream::cooldown::retry_after_now(upstream.headers());
+    let body = modelgate_upstream::body::read_error_body(endpoint, upstream).await;
+    let mut err = if status == StatusCode::NOT_FOUND {
+        errors::explain_404(endpoint, key_index, &body).await
+    } else {
+        errors::status_error(endpoint, status.as_u16(), &body)
+    };
     err.retry_after = retry_after;
     log.record(state, err.status, None);
     Err(err)

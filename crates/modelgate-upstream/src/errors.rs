@@ -88,6 +88,21 @@ pub fn idle_timeout(ep: &Endpoint) -> GatewayError {
     .with_code("upstream_timeout")
 }
 
+/// A streamed event past the SSE decoder's limit, in a stream being
+/// translated: ending the stream is better than a silently shorter answer.
+/// `limit` is the decoder's (`SseDecoder::limit`).
+pub fn stream_event_too_large(ep: &Endpoint, limit: usize) -> GatewayError {
+    GatewayError::new(
+        ErrorKind::Upstream,
+        format!(
+            "endpoint `{}` sent a stream event larger than {}, the most modelgate holds for one event; the stream was stopped. Ask for less output, or use a client that speaks the endpoint's own API (its streams are passed through unread)",
+            ep.name,
+            crate::body::fmt_size(limit)
+        ),
+    )
+    .with_code("stream_too_large")
+}
+
 /// The connection broke while the response body was arriving.
 pub fn body_error(ep: &Endpoint, err: &reqwest::Error) -> GatewayError {
     let message = format!(
