@@ -138,7 +138,7 @@ pub async fn explain_404(ep: &Endpoint, key_index: Option<usize>, body: &[u8]) -
         return status_error_with(ep, 404, body, None);
     }
     let key = key_index.and_then(|i| ep.keys.get(i));
-    let found = probe::diagnose(ep, key).await;
+    let found = probe::diagnose(ep, key, is_route_miss(&upstream, body)).await;
     status_error_with(ep, 404, body, Some(&found))
 }
 
@@ -213,7 +213,7 @@ fn detail_of(body: &[u8]) -> Option<String> {
         .filter(|d| !d.is_empty())
 }
 
-fn is_about_model(upstream: &UpstreamErrorBody) -> bool {
+pub(crate) fn is_about_model(upstream: &UpstreamErrorBody) -> bool {
     upstream.code.as_deref() == Some("model_not_found")
         || upstream
             .message
@@ -225,7 +225,7 @@ fn is_about_model(upstream: &UpstreamErrorBody) -> bool {
 /// thing": a body that is not a JSON object (Go's `404 page not found`,
 /// an HTML page, nothing), FastAPI's `{"detail":"Not Found"}`, or an
 /// envelope that says only "not found" / Express's `Cannot POST /…`.
-fn is_route_miss(upstream: &UpstreamErrorBody, body: &[u8]) -> bool {
+pub(crate) fn is_route_miss(upstream: &UpstreamErrorBody, body: &[u8]) -> bool {
     let structured = serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object());
     if !structured {
         return true;

@@ -175,3 +175,26 @@ async fn explain_404_probes_with_the_key_that_answered() {
             .all(|r| r.bearer() == Some("sk-second-key-2222"))
     );
 }
+
+#[tokio::test]
+async fn a_server_speaking_both_specs_is_not_blamed_for_a_genuine_404() {
+    // LiteLLM-style: serves /v1/messages and /v1/chat/completions alike.
+    let upstream = only_below_v1().await;
+    let ep = endpoint("anthropic", &upstream.url(""), json!({}));
+    let err = explain_404(
+        &ep,
+        None,
+        br#"{"type":"error","error":{"type":"not_found_error","message":"no such batch"}}"#,
+    )
+    .await;
+    assert!(!err.message.contains("looks like"), "{}", err.message);
+    assert_eq!(upstream.hits(), 0, "{:?}", upstream.requests());
+    // A route miss at the same server is worth the question.
+    let err = explain_404(&ep, None, b"404 page not found").await;
+    assert!(
+        err.message
+            .contains("it looks like `openai-chat-completions`"),
+        "{}",
+        err.message
+    );
+}

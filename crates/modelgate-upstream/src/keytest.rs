@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use http::Method;
 use modelgate_protocol::secret::ApiKey;
+use modelgate_protocol::spec::openai_chat::error::decode_upstream_error;
 use serde::Serialize;
 
 use crate::auth::{self, Operation};
@@ -165,7 +166,15 @@ async fn probe_chat(
             Verdict::NotFound,
             "nothing answers at this URL: with `direct_endpoint: true` the base URL must be the full operation URL".to_owned(),
         ),
-        404 | 405 => missing_route(ep, key, shown, status).await,
+        404 | 405 => {
+            // A 404 about the (absent) model means the route is there.
+            let body = crate::body::read_error_body(ep, response).await;
+            if errors::is_about_model(&decode_upstream_error(&body)) {
+                report(Verdict::Ok, "the key works".to_owned())
+            } else {
+                missing_route(ep, key, shown, status).await
+            }
+        }
         200..=299 | 400 | 422 if no_model_list => report(
             Verdict::Ok,
             format!(
@@ -196,7 +205,8 @@ async fn probe_chat(
 async fn missing_route(ep: &Endpoint, key: Option<&ApiKey>, shown: &str, status: u16) -> KeyReport {
     let chat_url = redact_url(&ep.url(Operation::Chat));
     let chat_path = auth::path(ep.spec, Operation::Chat);
-    match probe::diagnose(ep, key).await {
+    // The empty probe body names nothing a server could miss but the route.
+    match probe::diagnose(ep, key, true).await {
         RouteDiagnosis::LacksV1 { base_url } => {
             let mut report = KeyReport::new(
                 shown,

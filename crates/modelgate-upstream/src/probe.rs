@@ -80,21 +80,31 @@ pub fn accepted(status: Option<u16>) -> bool {
     status.is_some_and(|s| (200..300).contains(&s) || matches!(s, 400 | 422))
 }
 
-/// Why the endpoint's chat route is missing, as far as probes tell.
-pub async fn diagnose(ep: &Endpoint, key: Option<&ApiKey>) -> RouteDiagnosis {
+/// Why the endpoint's chat route answered 404, as far as probes tell.
+///
+/// `route_miss`: the 404 looked like the web framework's "no such route".
+/// Only then is the server asked whether it speaks another spec: servers
+/// that speak both (LiteLLM, some proxies) would otherwise have a genuine
+/// "no such thing" blamed on the spec.
+pub async fn diagnose(ep: &Endpoint, key: Option<&ApiKey>, route_miss: bool) -> RouteDiagnosis {
     if ep.direct {
         return RouteDiagnosis::Unknown;
     }
     match ep.spec {
-        Spec::Anthropic => match other_spec(ep, key).await {
+        Spec::Anthropic if route_miss => match other_spec(ep, key).await {
             Some((spec, base_url)) => RouteDiagnosis::OtherSpec { spec, base_url },
             None => RouteDiagnosis::Unknown,
         },
-        _ => diagnose_openai_like(ep, key).await,
+        Spec::Anthropic => RouteDiagnosis::Unknown,
+        _ => diagnose_openai_like(ep, key, route_miss).await,
     }
 }
 
-async fn diagnose_openai_like(ep: &Endpoint, key: Option<&ApiKey>) -> RouteDiagnosis {
+async fn diagnose_openai_like(
+    ep: &Endpoint,
+    key: Option<&ApiKey>,
+    route_miss: bool,
+) -> RouteDiagnosis {
     let base = ep.base_url.as_str();
     let with_v1 = (!base.ends_with("/v1")).then(|| format!("{base}/v1"));
     let models_here = ep.url(Operation::Models);
@@ -129,7 +139,7 @@ async fn diagnose_openai_like(ep: &Endpoint, key: Option<&ApiKey>) -> RouteDiagn
     }
     // Before "the base URL is right": an Anthropic server lists models
     // at `/v1/models` too.
-    if let Some((spec, base_url)) = other_spec(ep, key).await {
+    if route_miss && let Some((spec, base_url)) = other_spec(ep, key).await {
         return RouteDiagnosis::OtherSpec { spec, base_url };
     }
     if ok(here) {
@@ -202,7 +212,7 @@ mod tests {
     async fn a_base_url_without_v1_is_told_apart() {
         let upstream = openai_below_v1().await;
         let ep = endpoint("openai-chat-completions", &upstream.url(""));
-        let found = diagnose(&ep, ep.keys.first()).await;
+        let found = diagnose(&ep, ep.keys.first(), true).await;
         assert_eq!(
             found,
             RouteDiagnosis::LacksV1 {
@@ -221,7 +231,7 @@ mod tests {
     async fn a_right_base_url_is_recognised() {
         let upstream = openai_below_v1().await;
         let ep = endpoint("openai-chat-completions", &upstream.url("/v1"));
-        assert_eq!(diagnose(&ep, None).await, RouteDiagnosis::BaseServes);
+        assert_eq!(diagnose(&ep, None, true).await, RouteDiagnosis::BaseServes);
     }
 
     #[tokio::test]
@@ -229,7 +239,7 @@ mod tests {
         let upstream = openai_below_v1().await;
         let ep = endpoint("anthropic", &upstream.url(""));
         assert_eq!(
-            diagnose(&ep, ep.keys.first()).await,
+            diagnose(&ep, ep.keys.first(), true).await,
             RouteDiagnosis::OtherSpec {
                 spec: Spec::OpenAiChatCompletions,
                 base_url: upstream.url("/v1")
@@ -248,7 +258,7 @@ mod tests {
         .await;
         let ep = endpoint("openai-chat-completions", &upstream.url("/v1"));
         assert_eq!(
-            diagnose(&ep, ep.keys.first()).await,
+            diagnose(&ep, ep.keys.first(), true).await,
             RouteDiagnosis::OtherSpec {
                 spec: Spec::Anthropic,
                 base_url: upstream.url("")
@@ -267,6 +277,6 @@ mod tests {
         })
         .await;
         let ep = endpoint("openai-chat-completions", &upstream.url("/v1"));
-        assert_eq!(diagnose(&ep, None).await, RouteDiagnosis::Unknown);
+        assert_eq!(diagnose(&ep, None, true).await, RouteDiagnosis::Unknown);
     }
 }
