@@ -282,18 +282,7 @@ async fn send(
     method: Method,
     url: &str,
 ) -> Result<reqwest::Response, NoAnswer> {
-    let mut request = ep
-        .client()
-        .request(method.clone(), url)
-        .headers(ep.headers.clone());
-    if let Some((name, value)) = key.and_then(|k| auth::key_header(ep.spec, k)) {
-        request = request.header(name, value);
-    }
-    if method == Method::POST {
-        request = request
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body("{}");
-    }
+    let request = probe::request(ep, key, ep.spec, method, url);
     let timeout = ep.timeouts.first_byte.0.min(Duration::from_secs(30));
     match tokio::time::timeout(timeout, request.send()).await {
         Err(_) => Err(NoAnswer {

@@ -48,6 +48,23 @@ pub async fn status(
     method: Method,
     url: &str,
 ) -> Option<u16> {
+    let request = request(ep, key, auth_as, method, url);
+    let timeout = ep.timeouts.first_byte.0.min(PROBE_TIMEOUT);
+    match tokio::time::timeout(timeout, request.send()).await {
+        Ok(Ok(response)) => Some(response.status().as_u16()),
+        _ => None,
+    }
+}
+
+/// A probe request: the endpoint's headers, `key` sent the way `auth_as`
+/// sends keys, and for a `POST` the empty body `{}`.
+pub fn request(
+    ep: &Endpoint,
+    key: Option<&ApiKey>,
+    auth_as: Spec,
+    method: Method,
+    url: &str,
+) -> reqwest::RequestBuilder {
     let mut request = ep
         .client()
         .request(method.clone(), url)
@@ -63,11 +80,7 @@ pub async fn status(
             .header(http::header::CONTENT_TYPE, "application/json")
             .body("{}");
     }
-    let timeout = ep.timeouts.first_byte.0.min(PROBE_TIMEOUT);
-    match tokio::time::timeout(timeout, request.send()).await {
-        Ok(Ok(response)) => Some(response.status().as_u16()),
-        _ => None,
-    }
+    request
 }
 
 /// A same-spec probe found the route.
