@@ -666,13 +666,15 @@ def test_thinking_request_to_openai_endpoint(anthropic_client: anthropic.Anthrop
 
 # --- errors ---------------------------------------------------------------
 
-# (status, SDK class, Anthropic error type)
+# (upstream status, status the client gets, SDK class, Anthropic error type).
+# A 401/403 is the endpoint's keys failing, not the caller's: a 502
+# (`upstream_keys_exhausted`), so the SDK does not raise AuthenticationError.
 ERRORS = [
-    (400, anthropic.BadRequestError, "invalid_request_error"),
-    (401, anthropic.AuthenticationError, "authentication_error"),
-    (403, anthropic.PermissionDeniedError, "permission_error"),
-    (404, anthropic.NotFoundError, "not_found_error"),
-    (500, anthropic.InternalServerError, "api_error"),
+    (400, 400, anthropic.BadRequestError, "invalid_request_error"),
+    (401, 502, anthropic.InternalServerError, "api_error"),
+    (403, 502, anthropic.InternalServerError, "api_error"),
+    (404, 404, anthropic.NotFoundError, "not_found_error"),
+    (500, 500, anthropic.InternalServerError, "api_error"),
 ]
 OVERLOADED_CLASS = getattr(anthropic, "OverloadedError", anthropic.InternalServerError)
 
@@ -703,10 +705,11 @@ def _raise_with(client: anthropic.Anthropic, model: str, stream: bool) -> None:
 @pytest.mark.parametrize(
     "endpoint", ["claude", "fake"], ids=["passthrough", "translated"]
 )
-@pytest.mark.parametrize("status,exc_class,kind", ERRORS, ids=[str(e[0]) for e in ERRORS])
+@pytest.mark.parametrize("status,answered,exc_class,kind", ERRORS, ids=[str(e[0]) for e in ERRORS])
 def test_upstream_error_maps_to_sdk_exception(
     anthropic_client: anthropic.Anthropic,
     status: int,
+    answered: int,
     exc_class: type,
     kind: str,
     endpoint: str,
@@ -716,7 +719,7 @@ def test_upstream_error_maps_to_sdk_exception(
     with pytest.raises(exc_class) as info:
         _raise_with(anthropic_client, f"{endpoint}/error-{status}", stream)
     exc = info.value
-    assert exc.status_code == status
+    assert exc.status_code == answered
     error = _anthropic_error(exc)
     assert error["type"] == kind
     assert f"fake error {status}" in error["message"], error["message"]

@@ -294,11 +294,14 @@ def test_stream_helper_tool_call(client: openai.OpenAI) -> None:
 
 # --- errors ---------------------------------------------------------------
 
+# (upstream status, status the client gets, SDK class, OpenAI error type).
+# A 401/403 is the endpoint's keys failing, not the caller's: a 502
+# (`upstream_keys_exhausted`), so the SDK does not raise AuthenticationError.
 ERRORS = [
-    (400, openai.BadRequestError, "invalid_request_error"),
-    (401, openai.AuthenticationError, "authentication_error"),
-    (403, openai.PermissionDeniedError, "permission_error"),
-    (500, openai.InternalServerError, None),
+    (400, 400, openai.BadRequestError, "invalid_request_error"),
+    (401, 502, openai.InternalServerError, "server_error"),
+    (403, 502, openai.InternalServerError, "server_error"),
+    (500, 500, openai.InternalServerError, None),
 ]
 
 
@@ -315,10 +318,15 @@ def _assert_no_key_leak(exc: openai.APIStatusError) -> None:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 @pytest.mark.parametrize(
-    "status,exc_class,kind", ERRORS, ids=[str(e[0]) for e in ERRORS]
+    "status,answered,exc_class,kind", ERRORS, ids=[str(e[0]) for e in ERRORS]
 )
 def test_upstream_error_maps_to_sdk_exception(
-    client: openai.OpenAI, status: int, exc_class: type, kind: str | None, stream: bool
+    client: openai.OpenAI,
+    status: int,
+    answered: int,
+    exc_class: type,
+    kind: str | None,
+    stream: bool,
 ) -> None:
     with pytest.raises(exc_class) as info:
         result = client.chat.completions.create(
@@ -327,7 +335,7 @@ def test_upstream_error_maps_to_sdk_exception(
         if stream:
             list(result)
     exc = info.value
-    assert exc.status_code == status
+    assert exc.status_code == answered
     body = _error_body(exc)
     assert "`fake`" in body["message"], body["message"]
     assert f"fake error {status}" in body["message"], body["message"]

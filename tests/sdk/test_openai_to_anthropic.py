@@ -539,13 +539,16 @@ def test_reasoning_replayed_in_next_turn(client: openai.OpenAI) -> None:
 
 # --- errors ---------------------------------------------------------------
 
+# (upstream status, status the client gets, SDK class, OpenAI error type).
+# A 401/403 is the endpoint's keys failing, not the caller's: a 502
+# (`upstream_keys_exhausted`), so the SDK does not raise AuthenticationError.
 ERRORS = [
-    (400, openai.BadRequestError, "invalid_request_error"),
-    (401, openai.AuthenticationError, "authentication_error"),
-    (403, openai.PermissionDeniedError, "permission_error"),
+    (400, 400, openai.BadRequestError, "invalid_request_error"),
+    (401, 502, openai.InternalServerError, "server_error"),
+    (403, 502, openai.InternalServerError, "server_error"),
     # OpenAI has no not-found type: its 404s are invalid requests.
-    (404, openai.NotFoundError, "invalid_request_error"),
-    (500, openai.InternalServerError, None),
+    (404, 404, openai.NotFoundError, "invalid_request_error"),
+    (500, 500, openai.InternalServerError, None),
 ]
 
 
@@ -568,14 +571,19 @@ def _raise_with(client: openai.OpenAI, model: str, stream: bool) -> None:
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
-@pytest.mark.parametrize("status,exc_class,kind", ERRORS, ids=[str(e[0]) for e in ERRORS])
+@pytest.mark.parametrize("status,answered,exc_class,kind", ERRORS, ids=[str(e[0]) for e in ERRORS])
 def test_upstream_error_maps_to_sdk_exception(
-    client: openai.OpenAI, status: int, exc_class: type, kind: str | None, stream: bool
+    client: openai.OpenAI,
+    status: int,
+    answered: int,
+    exc_class: type,
+    kind: str | None,
+    stream: bool,
 ) -> None:
     with pytest.raises(exc_class) as info:
         _raise_with(client, f"claude/error-{status}", stream)
     exc = info.value
-    assert exc.status_code == status
+    assert exc.status_code == answered
     body = _error_body(exc)
     assert f"fake error {status}" in body["message"], body["message"]
     if kind is not None:

@@ -48,16 +48,56 @@ pub fn mask_secret(secret: &str) -> String {
     format!("{prefix}…{}", tail(4))
 }
 
+/// Secrets shorter than this are not scrubbed: masking every `abc` in a
+/// message would garble it and protect nothing.
+pub const MIN_SCRUBBED_LEN: usize = 6;
+
 /// Replaces every occurrence of the given secrets in `text` by their masked
 /// form, for upstream error messages that echo a key back.
 pub fn scrub(text: &str, secrets: &[ApiKey]) -> String {
     let mut out = text.to_owned();
     for key in secrets {
-        if key.0.len() >= 6 && out.contains(&key.0) {
+        if key.0.len() >= MIN_SCRUBBED_LEN && out.contains(&key.0) {
             out = out.replace(&key.0, &key.masked());
         }
     }
     out
+}
+
+/// [`scrub`] for raw bytes of a passthrough stream: `None` when no secret
+/// occurs (nothing is allocated then), else the bytes with each secret
+/// masked. Meant for the few chunks that carry an upstream error event,
+/// not for every chunk: the search costs a pass over the chunk per secret.
+///
+/// A secret split across two chunks is not seen; an error event is small
+/// and is written in one piece by the servers we know.
+pub fn scrub_bytes(chunk: &[u8], secrets: &[ApiKey]) -> Option<bytes::Bytes> {
+    let mut out: Option<Vec<u8>> = None;
+    for key in secrets {
+        let needle = key.0.as_bytes();
+        if needle.len() < MIN_SCRUBBED_LEN {
+            continue;
+        }
+        let haystack = out.as_deref().unwrap_or(chunk);
+        if find(haystack, needle).is_none() {
+            continue;
+        }
+        let masked = key.masked();
+        let mut replaced = Vec::with_capacity(haystack.len());
+        let mut rest = haystack;
+        while let Some(at) = find(rest, needle) {
+            replaced.extend_from_slice(&rest[..at]);
+            replaced.extend_from_slice(masked.as_bytes());
+            rest = &rest[at + needle.len()..];
+        }
+        replaced.extend_from_slice(rest);
+        out = Some(replaced);
+    }
+    out.map(bytes::Bytes::from)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -89,5 +129,24 @@ mod tests {
             &[key],
         );
         assert_eq!(msg, "Incorrect API key provided: sk-…1234.");
+    }
+
+    #[test]
+    fn scrub_bytes_masks_every_secret_and_allocates_only_when_one_occurs() {
+        let secrets = [
+            ApiKey::new("sk-supersecretvalue1234"),
+            ApiKey::new("X-Tenant-Token-987654"),
+            ApiKey::new("abc"),
+        ];
+        let chunk = b"event: error\ndata: {\"error\":{\"message\":\"bad key sk-supersecretvalue1234 for X-Tenant-Token-987654 (sk-supersecretvalue1234) abc\"}}\n\n";
+        let out = scrub_bytes(chunk, &secrets).unwrap();
+        let text = std::str::from_utf8(&out).unwrap();
+        assert!(!text.contains("supersecret"), "{text}");
+        assert!(!text.contains("Token-987654"), "{text}");
+        assert_eq!(text.matches("sk-…1234").count(), 2, "{text}");
+        assert!(text.contains("abc"), "short secrets are left alone");
+        assert!(text.ends_with("\"}}\n\n"));
+        assert_eq!(scrub_bytes(b"data: {\"ok\":1}\n\n", &secrets), None);
+        assert_eq!(scrub_bytes(b"", &secrets), None);
     }
 }

@@ -4,6 +4,14 @@
 //! events carry usage, the stop reason, the end and errors. A format
 //! supplies that as a [`ReadEvent`], and `StreamTap<ItsReader>` does the rest
 //! (see `spec/openai_chat/stream.rs` and `spec/anthropic/tap.rs`).
+//!
+//! Memory is bounded by the decoder's limit ([`MAX_EVENT_BYTES`]): the only
+//! thing a tap buffers is the event being read. An event past the limit is
+//! discarded and the tap goes on with the next one; the bytes themselves
+//! still reach the client untouched, so the only loss is what that one
+//! event would have told the summary (see [`StreamTap::overflowed`]).
+//!
+//! [`MAX_EVENT_BYTES`]: crate::framing::sse::MAX_EVENT_BYTES
 
 use std::marker::PhantomData;
 
@@ -67,9 +75,44 @@ impl<R: ReadEvent> StreamTap<R> {
         &self.summary
     }
 
+    /// An event larger than the limit went by unread.
+    pub fn overflowed(&self) -> bool {
+        self.decoder.overflowed()
+    }
+
     fn drain(&mut self) {
         for event in self.events.drain(..) {
             R::read(&event, &mut self.summary);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct CountEvents;
+
+    impl ReadEvent for CountEvents {
+        fn read(event: &SseEvent, summary: &mut StreamSummary) {
+            if event.data == "[DONE]" {
+                summary.done = true;
+            }
+        }
+    }
+
+    #[test]
+    fn an_endless_line_is_not_buffered_and_the_tap_reads_on() {
+        let mut tap = StreamTap::<CountEvents>::new();
+        let piece = vec![b'z'; 1024 * 1024];
+        tap.observe(b"data: ");
+        // 20 MiB without a line end: past the 16 MiB limit.
+        for _ in 0..20 {
+            tap.observe(&piece);
+        }
+        assert!(tap.overflowed());
+        assert!(tap.decoder.limit() >= crate::framing::sse::MAX_EVENT_BYTES);
+        tap.observe(b"\n\ndata: [DONE]\n\n");
+        assert!(tap.finish().done, "events after the discarded one are read");
     }
 }

@@ -15,7 +15,7 @@ use bytes::BytesMut;
 use futures_util::{FutureExt, Stream, StreamExt};
 use modelgate_protocol::codec::{Format, StreamDecoder, StreamEncoder};
 use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
-use modelgate_protocol::secret::scrub;
+use modelgate_protocol::secret::{scrub, scrub_bytes};
 use modelgate_protocol::spec::anthropic::tap::MessagesStreamTap;
 use modelgate_protocol::spec::openai_chat::stream::{ChatStreamTap, StreamSummary};
 use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
@@ -116,7 +116,15 @@ impl Mode {
     fn process(&mut self, chunk: Bytes, endpoint: &Endpoint) -> Bytes {
         match self {
             Mode::Passthrough(p) => {
+                let had_error = p.tap.summary().error.is_some();
                 p.tap.observe(&chunk);
+                // The upstream's error event may echo a secret; only the
+                // chunk that completed it is searched, to keep the hot path free.
+                let chunk = if !had_error && p.tap.summary().error.is_some() {
+                    scrub_bytes(&chunk, &endpoint.secrets).unwrap_or(chunk)
+                } else {
+                    chunk
+                };
                 match &mut p.strip_usage {
                     Some(filter) => filter.process(chunk),
                     None => chunk,
@@ -125,7 +133,15 @@ impl Mode {
             Mode::Translate(t) => {
                 let mut frames = Vec::new();
                 t.sse.push(&chunk, &mut frames);
-                Bytes::from(translate_frames(&frames, t, endpoint, false))
+                let mut out = translate_frames(&frames, t, endpoint, false);
+                if t.sse.overflowed() && !t.complete {
+                    // An event too large to hold was dropped: stop rather
+                    // than send an answer with a hole in it.
+                    let err = errors::stream_event_too_large(endpoint, t.sse.limit());
+                    t.encoder.encode(&StreamEvent::Error(err), &mut out);
+                    t.complete = true;
+                }
+                Bytes::from(out)
             }
         }
     }
@@ -208,7 +224,7 @@ fn translate_frames(
             StreamEvent::MessageStop => t.complete = true,
             StreamEvent::Error(e) => {
                 // The upstream's own words may echo a key.
-                e.message = scrub(&e.message, &endpoint.keys);
+                e.message = scrub(&e.message, &endpoint.secrets);
                 t.complete = true;
             }
             _ => {}
@@ -418,16 +434,19 @@ impl std::future::Future for YieldToReady {
     }
 }
 
-/// Reads a whole non-streamed body, bounded by the idle timeout.
+/// Reads a whole non-streamed body, at most
+/// [`MAX_RESPONSE_BYTES`](modelgate_upstream::body::MAX_RESPONSE_BYTES),
+/// each chunk within the idle timeout.
 pub async fn read_body(
     endpoint: &Endpoint,
     response: reqwest::Response,
 ) -> Result<Bytes, GatewayError> {
-    match tokio::time::timeout(endpoint.timeouts.idle.0, response.bytes()).await {
-        Err(_) => Err(errors::idle_timeout(endpoint)),
-        Ok(Err(e)) => Err(errors::body_error(endpoint, &e)),
-        Ok(Ok(body)) => Ok(body),
-    }
+    modelgate_upstream::body::read_bounded(
+        endpoint,
+        response,
+        modelgate_upstream::body::MAX_RESPONSE_BYTES,
+    )
+    .await
 }
 
 /// Time since the request arrived, for the usage log.

@@ -139,8 +139,7 @@ async fn forward(
         Some(upstream_body),
         &HeaderMap::new(),
     )
-    .await?
-    .response;
-    let upstream = pipeline::check_status(endpoint, upstream).await?;
+    .await?;
+    let upstream = pipeline::check_status(endpoint, upstream.response, upstream.key_index).await?;
     pipeline::respond_passthrough(state, &routed, Format::OpenAiChat, false, upstream, log).await
 }

@@ -274,25 +274,28 @@ pub async fn send(
         Some(body),
         extra,
     )
-    .await?
-    .response;
-    check_status(endpoint, upstream).await
+    .await?;
+    check_status(endpoint, upstream.response, upstream.key_index).await
 }
 
-/// The response if its status is a success, else the endpoint's error.
+/// The response if its status is a success, else the endpoint's error
+/// (`key_index`: the key that got it, for the probes that explain a 404).
 pub async fn check_status(
     endpoint: &Endpoint,
     upstream: reqwest::Response,
+    key_index: Option<usize>,
 ) -> Result<reqwest::Response, GatewayError> {
     let status = upstream.status();
     if status.is_success() {
         return Ok(upstream);
     }
-    let retry_after = modelgate_upstream::cooldown::retry_after(upstream.headers(), 0);
-    let body = forward::read_body(endpoint, upstream)
-        .await
-        .unwrap_or_default();
-    let mut err = errors::status_error(endpoint, status.as_u16(), &body);
+    let retry_after = modelgate_upstream::cooldown::retry_after_now(upstream.headers());
+    let body = modelgate_upstream::body::read_error_body(endpoint, upstream).await;
+    let mut err = if status == StatusCode::NOT_FOUND {
+        errors::explain_404(endpoint, key_index, &body).await
+    } else {
+        errors::status_error(endpoint, status.as_u16(), &body)
+    };
     err.retry_after = retry_after;
     Err(err)
 }

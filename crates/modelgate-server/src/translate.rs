@@ -81,7 +81,7 @@ pub async fn run(
         Ok(answer) => answer,
         Err(mut e) => {
             // An error body the upstream answered with 200 may echo a key.
-            e.message = scrub(&e.message, &endpoint.keys);
+            e.message = scrub(&e.message, &endpoint.secrets);
             return Err(e);
         }
     };

@@ -77,6 +77,12 @@ impl KeyCooldowns {
 
 /// How long a 429 asks us to wait: `retry-after-ms` (OpenAI), then
 /// `Retry-After` in seconds or as an HTTP date; capped at [`MAX_COOLDOWN`].
+///
+/// These headers come from the network, so nothing in them may panic:
+/// `inf` or `1e300` (a server saying "not any time soon") waits the
+/// longest we honour, [`MAX_COOLDOWN`]; `NaN`, a negative number or text
+/// that is neither a number nor a date says nothing, and the next header
+/// (or the caller's default) decides.
 pub fn retry_after(headers: &HeaderMap, now_unix: u64) -> Option<Duration> {
     let text = |name: &str| {
         headers
@@ -84,16 +90,40 @@ pub fn retry_after(headers: &HeaderMap, now_unix: u64) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    let wait = if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        Duration::from_secs_f64(ms.max(0.0) / 1000.0)
-    } else {
-        let value = text("retry-after")?;
-        match value.parse::<f64>() {
-            Ok(secs) if secs.is_finite() => Duration::from_secs_f64(secs.max(0.0)),
-            _ => Duration::from_secs(http_date_to_unix(value)?.saturating_sub(now_unix)),
+    let millis = text("retry-after-ms")
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|ms| seconds_to_cooldown(ms / 1000.0));
+    if millis.is_some() {
+        return millis;
+    }
+    let value = text("retry-after")?;
+    match value.parse::<f64>() {
+        Ok(secs) => seconds_to_cooldown(secs),
+        Err(_) => {
+            let wait = http_date_to_unix(value)?.saturating_sub(now_unix);
+            Some(Duration::from_secs(wait).min(MAX_COOLDOWN))
         }
-    };
-    Some(wait.min(MAX_COOLDOWN))
+    }
+}
+
+/// [`retry_after`] against the system clock (an HTTP date needs "now").
+pub fn retry_after_now(headers: &HeaderMap) -> Option<Duration> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    retry_after(headers, now)
+}
+
+/// A number of seconds from an upstream as a cooldown, clamped to
+/// [`MAX_COOLDOWN`] (infinity included); `None` for NaN and negatives.
+fn seconds_to_cooldown(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    if secs >= MAX_COOLDOWN.as_secs_f64() {
+        return Some(MAX_COOLDOWN);
+    }
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to unix seconds.
@@ -115,6 +145,16 @@ fn http_date_to_unix(s: &str) -> Option<u64> {
     let [h, m, sec] = hms.as_slice() else {
         return None;
     };
+    // Out-of-range fields are not a date; checking them first also keeps
+    // the arithmetic below far from overflow (a year of 10^18 would not).
+    let in_range = (1..=31).contains(&day)
+        && (1970..=9999).contains(&year)
+        && (0..24).contains(h)
+        && (0..60).contains(m)
+        && (0..=60).contains(sec);
+    if !in_range {
+        return None;
+    }
     // Days from civil date (Howard Hinnant's algorithm).
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -164,6 +204,63 @@ mod tests {
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), 0), None);
         assert_eq!(retry_after(&headers(&[]), 0), None);
+    }
+
+    #[test]
+    fn retry_after_from_a_hostile_server_never_panics() {
+        let cases: &[(&'static str, &str, Option<Duration>)] = &[
+            ("retry-after-ms", "inf", Some(MAX_COOLDOWN)),
+            ("retry-after-ms", "infinity", Some(MAX_COOLDOWN)),
+            ("retry-after-ms", "1e300", Some(MAX_COOLDOWN)),
+            ("retry-after-ms", "NaN", None),
+            ("retry-after-ms", "-inf", None),
+            ("retry-after-ms", "-5", None),
+            ("retry-after-ms", "-0", Some(Duration::ZERO)),
+            ("retry-after", "inf", Some(MAX_COOLDOWN)),
+            ("retry-after", "1e300", Some(MAX_COOLDOWN)),
+            ("retry-after", "1.7976931348623157e308", Some(MAX_COOLDOWN)),
+            ("retry-after", "NaN", None),
+            ("retry-after", "-1", None),
+            ("retry-after", "0.25", Some(Duration::from_millis(250))),
+            ("retry-after", "18446744073709551616", Some(MAX_COOLDOWN)),
+            (
+                "retry-after",
+                "Sun, 06 Nov 9223372036854775807 08:49:37 GMT",
+                None,
+            ),
+            (
+                "retry-after",
+                "Sun, 99999999999 Nov 1994 99999999999:49:37 GMT",
+                None,
+            ),
+            ("retry-after", "Sun, 06 Nov 1994 08:49:-37 GMT", None),
+            (
+                "retry-after",
+                "Sun, 06 Nov 2994 08:49:37 GMT",
+                Some(MAX_COOLDOWN),
+            ),
+        ];
+        for (name, value, want) in cases {
+            assert_eq!(
+                retry_after(&headers(&[(name, value)]), 784_111_770),
+                *want,
+                "{name}: {value}"
+            );
+        }
+        // A nonsensical retry-after-ms gives way to Retry-After.
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after-ms", "NaN"), ("retry-after", "3")]),
+                0
+            ),
+            Some(Duration::from_secs(3))
+        );
+        assert!(
+            retry_after_now(&headers(&[(
+                "retry-after",
+                "Sun, 06 Nov 1994 08:49:37 GMT"
+            )])) == Some(Duration::ZERO)
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Sending a request to an endpoint, falling back across its keys.
 //!
 //! 401, 403 and 429 move on to the next key (a 429 also puts its key in
-//! cooldown for `Retry-After`). Any other answer, 5xx included, is the
+//! cooldown for `Retry-After`). When every key was rejected the caller gets
+//! a 502 `upstream_keys_exhausted` (all 429s: a 429 `rate_limited_on_every_key`);
+//! an endpoint without keys that gets a 401/403 is explained by
+//! [`errors::status_error`] (`upstream_auth_failed`, also a 502). Any other answer, 5xx included, is the
 //! answer: another key would not fix a broken server. Network errors are
 //! not retried either. This happens before any byte reaches the client, so
 //! fallback can never mix two responses.
@@ -96,15 +99,11 @@ pub async fn send_to(
                 .unwrap_or(cooldown::DEFAULT_COOLDOWN);
             cooldowns.cool_down(&ep.name, key, Instant::now() + wait);
         }
-        // Bounded: a rejection is not worth waiting long for.
-        let body = tokio::time::timeout(ep.timeouts.idle.0, response.bytes())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        // Bounded in time and size: a rejection is only read for its message.
+        let body = crate::body::read_error_body(ep, response).await;
         let said = decode_upstream_error(&body)
             .message
-            .map(|m| scrub(&m, &ep.keys));
+            .map(|m| scrub(&m, &ep.secrets));
         tracing::info!(endpoint = %ep.name, key = %key.masked(), status, "key rejected, trying the next one");
         rejections.push(Rejection {
             key: key.masked(),
@@ -184,19 +183,15 @@ fn exhausted(ep: &Endpoint, cooldowns: &KeyCooldowns, rejections: &[Rejection]) 
         );
         return err;
     }
-    let (kind, status) = if rejections.iter().any(|r| r.status == 401) {
-        (ErrorKind::Authentication, 401)
-    } else {
-        (ErrorKind::PermissionDenied, 403)
-    };
+    // A 502, not the 401/403 the keys got: the caller's own key is fine,
+    // and SDKs would raise their "invalid API key" error at the caller.
     GatewayError::new(
-        kind,
+        ErrorKind::Upstream,
         format!(
             "endpoint `{}` rejected every key (key rotation exhausted): {detail}. Fix the keys with `modelgate endpoints update {} --api-key …` and check them with `modelgate endpoints test {}`",
             ep.name, ep.name, ep.name
         ),
     )
-    .with_status(status)
     .with_code("upstream_keys_exhausted")
 }
 

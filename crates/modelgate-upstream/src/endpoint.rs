@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use modelgate_config::{EndpointConfig, TimeoutSettings};
 use modelgate_protocol::Spec;
-use modelgate_protocol::secret::ApiKey;
+use modelgate_protocol::secret::{ApiKey, MIN_SCRUBBED_LEN};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::Operation;
@@ -19,6 +19,11 @@ pub struct Endpoint {
     pub base_url: String,
     pub direct: bool,
     pub keys: Vec<ApiKey>,
+    /// Everything configured that must never reach a client or a log, longest
+    /// first: the keys, the values of configured headers and the
+    /// credentials in the base URL. Every error path scrubs with it
+    /// (`scrub(&message, &ep.secrets)`); see [`secrets_of`].
+    pub secrets: Vec<ApiKey>,
     pub headers: HeaderMap,
     pub model_map: BTreeMap<String, String>,
     pub add_params: serde_json::Map<String, serde_json::Value>,
@@ -81,13 +86,16 @@ impl Endpoint {
                 redact_url(&chat)
             ))
         })?;
+        let keys: Vec<ApiKey> = config.keys().into_iter().map(ApiKey::new).collect();
+        let secrets = secrets_of(&keys, &config.headers, &config.base_url);
         Ok(Self {
             name: config.name.clone(),
             spec: config.spec,
             // A direct URL is sent exactly as written.
             base_url,
             direct: config.direct_endpoint,
-            keys: config.keys().into_iter().map(ApiKey::new).collect(),
+            keys,
+            secrets,
             headers,
             model_map: config.model_map.clone(),
             add_params: config.add_params.clone(),
@@ -112,7 +120,7 @@ impl Endpoint {
         }
     }
 
-    /// The base URL without credentials (`user:pass@`) or query, for messages.
+    /// The base URL with its credentials masked, for messages ([`redact_url`]).
     pub fn display_url(&self) -> String {
         redact_url(&self.base_url)
     }
@@ -154,17 +162,136 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// A URL without its userinfo and query, which may hold credentials.
-pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let rest = rest.split('?').next().unwrap_or(rest);
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if scheme.is_empty() {
-        format!("{host}{path}")
-    } else {
-        format!("{scheme}://{host}{path}")
+/// Headers whose values are protocol settings, not credentials: masking
+/// `2023-06-01` in an error message would only hide what went wrong.
+const SETTING_HEADERS: &[&str] = &[
+    "accept",
+    "anthropic-beta",
+    "anthropic-version",
+    "content-type",
+    "openai-beta",
+    "user-agent",
+];
+
+/// Query parameters whose values are shown in messages; every other value
+/// is masked, since services put keys in queries (`?key=…`, `?sig=…`).
+const SHOWN_QUERY_PARAMS: &[&str] = &["api-version", "alt", "beta"];
+
+/// What to scrub from upstream errors for an endpoint, longest first (so a
+/// value that contains another is masked whole):
+/// - every key;
+/// - the value of every configured header but protocol settings
+///   ([`SETTING_HEADERS`]), and its last word too (`Bearer TOKEN`: the
+///   upstream may echo the token alone);
+/// - the user and password of the base URL, as written and decoded, and
+///   the values of its query parameters.
+///
+/// Secrets shorter than [`MIN_SCRUBBED_LEN`] are left out: masking every
+/// `abc` would garble messages and protect nothing.
+pub fn secrets_of(
+    keys: &[ApiKey],
+    headers: &BTreeMap<String, String>,
+    base_url: &str,
+) -> Vec<ApiKey> {
+    let mut found: Vec<String> = keys.iter().map(|k| k.expose().to_owned()).collect();
+    for (name, value) in headers {
+        if SETTING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        let value = value.trim();
+        found.push(value.to_owned());
+        if let Some((_, last)) = value.rsplit_once(char::is_whitespace) {
+            found.push(last.to_owned());
+        }
     }
+    if let Ok(url) = reqwest::Url::parse(base_url) {
+        for part in [url.username(), url.password().unwrap_or_default()] {
+            found.push(part.to_owned());
+            found.push(percent_decode(part));
+        }
+        for (_, value) in url.query_pairs() {
+            found.push(value.into_owned());
+        }
+    }
+    found.retain(|s| s.len() >= MIN_SCRUBBED_LEN);
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    found.dedup();
+    found.into_iter().map(ApiKey::new).collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A URL safe to show in a message or a log line.
+///
+/// Decision: the userinfo goes whole (a "user name" is often a token, as in
+/// `https://TOKEN@host`), replaced by `***@` so a person still sees that
+/// the URL carries credentials; query values are masked (`?key=***`)
+/// except the few that are settings ([`SHOWN_QUERY_PARAMS`], e.g. Azure's
+/// `api-version`, which a 404 may be about); a fragment is dropped.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let rest = rest.split('#').next().unwrap_or(rest);
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut out = String::with_capacity(url.len());
+    if let Some(scheme) = scheme {
+        out.push_str(scheme);
+        out.push_str("://");
+    }
+    match authority.rsplit_once('@') {
+        Some((_, host)) => {
+            out.push_str("***@");
+            out.push_str(host);
+        }
+        None => out.push_str(authority),
+    }
+    out.push_str(path);
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        out.push('?');
+        for (i, pair) in query.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            match pair.split_once('=') {
+                Some((name, value)) if SHOWN_QUERY_PARAMS.contains(&name) => {
+                    out.push_str(name);
+                    out.push('=');
+                    out.push_str(value);
+                }
+                Some((name, _)) => {
+                    out.push_str(name);
+                    out.push_str("=***");
+                }
+                None => out.push_str(pair),
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -181,11 +308,77 @@ mod tests {
     fn urls_lose_credentials_for_display() {
         assert_eq!(
             redact_url("http://user:hunter2@127.0.0.1:8080/v1?key=secret"),
-            "http://127.0.0.1:8080/v1"
+            "http://***@127.0.0.1:8080/v1?key=***"
         );
         assert_eq!(
             redact_url("https://api.anthropic.com"),
             "https://api.anthropic.com"
+        );
+        assert_eq!(
+            redact_url("https://TOKEN123456@git.example/v1/models"),
+            "https://***@git.example/v1/models"
+        );
+        assert_eq!(
+            redact_url(
+                "https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-06-01&sig=abcdef"
+            ),
+            "https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-06-01&sig=***"
+        );
+        // A `@` in the path or query is not userinfo; a fragment goes.
+        assert_eq!(
+            redact_url("http://h:1/a@b?x=p@ss#frag"),
+            "http://h:1/a@b?x=***"
+        );
+        assert_eq!(redact_url("u:p@host/v1"), "***@host/v1");
+        assert_eq!(redact_url(""), "");
+    }
+
+    fn endpoint_config(yaml_like: serde_json::Value) -> EndpointConfig {
+        serde_json::from_value(yaml_like).unwrap()
+    }
+
+    #[test]
+    fn secrets_hold_keys_header_values_and_url_credentials_longest_first() {
+        let config = endpoint_config(serde_json::json!({
+            "name": "ep",
+            "spec": "openai-chat-completions",
+            "base_url": "http://proxyuser:p%40ssw0rd!@127.0.0.1:9/v1?token=query-secret-1",
+            "api_keys": ["sk-key-one-1111", "short"],
+            "headers": {
+                "X-Tenant-Token": "tenant-secret-abcdef",
+                "Proxy-Authorization": "Bearer proxy-token-42",
+                "anthropic-version": "2023-06-01",
+                "X-Small": "abc",
+            },
+        }));
+        let ep = Endpoint::build(&config, TimeoutSettings::default()).unwrap();
+        let secrets: Vec<&str> = ep.secrets.iter().map(ApiKey::expose).collect();
+        for want in [
+            "sk-key-one-1111",
+            "tenant-secret-abcdef",
+            "Bearer proxy-token-42",
+            "proxy-token-42",
+            "proxyuser",
+            "p%40ssw0rd!",
+            "p@ssw0rd!",
+            "query-secret-1",
+        ] {
+            assert!(secrets.contains(&want), "{want} missing from {secrets:?}");
+        }
+        for not in ["short", "2023-06-01", "abc"] {
+            assert!(!secrets.contains(&not), "{not} in {secrets:?}");
+        }
+        assert!(
+            secrets.windows(2).all(|w| w[0].len() >= w[1].len()),
+            "longest first: {secrets:?}"
+        );
+        let said = modelgate_protocol::secret::scrub(
+            "denied for Bearer proxy-token-42 (tenant-secret-abcdef)",
+            &ep.secrets,
+        );
+        assert!(
+            !said.contains("proxy-token-42") && !said.contains("tenant-secret"),
+            "{said}"
         );
     }
 }

@@ -4,9 +4,15 @@
 //! resolved, headers parsed, its chat URL parsed); it reaches the upstream
 //! through the calling thread's pooled client ([`client`]). [`dispatch`] sends
 //! a request with key fallback; [`keytest`] and [`models`] are the two other
-//! things the gateway asks of an endpoint.
+//! things the gateway asks of an endpoint. [`body`] reads answers with a
+//! ceiling on memory; [`probe`] asks a server cheap questions when a route
+//! is missing, for [`errors::explain_404`] and the key test. Everything an
+//! upstream sends (headers, numbers, bodies) is read so that nothing in it
+//! can panic or grow memory without bound, and every error path masks the
+//! endpoint's secrets ([`Endpoint::secrets`]).
 
 pub mod auth;
+pub mod body;
 pub mod client;
 pub mod cooldown;
 pub mod dispatch;
@@ -14,6 +20,7 @@ pub mod endpoint;
 pub mod errors;
 pub mod keytest;
 pub mod models;
+pub mod probe;
 
 pub use cooldown::KeyCooldowns;
 pub use dispatch::{UpstreamResponse, send};

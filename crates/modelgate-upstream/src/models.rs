@@ -6,9 +6,10 @@ use modelgate_protocol::{ErrorKind, GatewayError, Spec};
 use serde::Deserialize;
 
 use crate::auth::Operation;
+use crate::body;
 use crate::cooldown::KeyCooldowns;
 use crate::dispatch::send_to;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, redact_url};
 use crate::errors;
 
 /// Most pages of a paginated (Anthropic) model list read.
@@ -80,22 +81,19 @@ async fn fetch_page(
     )
     .await?;
     let status = upstream.response.status().as_u16();
-    let read = tokio::time::timeout(ep.timeouts.idle.0, upstream.response.bytes());
-    let body = match read.await {
-        Err(_) => return Err(errors::idle_timeout(ep)),
-        Ok(Err(e)) => return Err(errors::body_error(ep, &e)),
-        Ok(Ok(body)) => body,
-    };
     if !(200..300).contains(&status) {
+        let body = body::read_error_body(ep, upstream.response).await;
         return Err(errors::status_error(ep, status, &body));
     }
+    let body = body::read_bounded(ep, upstream.response, body::MAX_MODEL_LIST_BYTES).await?;
     serde_json::from_slice::<Page>(&body).map_err(|_| {
         GatewayError::new(
             ErrorKind::Upstream,
             format!(
                 "endpoint `{}` answered `GET {}` with something that is not a model list; is `{}` the right spec for it?",
                 ep.name,
-                ep.url(Operation::Models),
+                // The URL as configured may carry credentials.
+                redact_url(&ep.url(Operation::Models)),
                 ep.spec
             ),
         )

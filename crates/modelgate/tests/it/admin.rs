@@ -158,7 +158,22 @@ async fn key_test_diagnoses_each_key() {
     assert_eq!(verdicts, ["ok", "invalid", "forbidden", "rate-limited"]);
     assert_eq!(report.json["ok"], false);
     assert!(!report.json.to_string().contains("sk-good-key-0001"));
-    assert!(upstream.requests().iter().all(|r| r.path == "/v1/models"));
+    // Every key lists models; the one accepted also gets the empty chat probe.
+    let probes: Vec<String> = upstream
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        probes,
+        [
+            "GET /v1/models",
+            "POST /v1/chat/completions",
+            "GET /v1/models",
+            "GET /v1/models",
+            "GET /v1/models"
+        ]
+    );
 
     let down = gw
         .admin(Method::POST, "/api/endpoints/down/test", None)

@@ -474,7 +474,8 @@ async fn add_and_update_check_the_endpoint_and_warn_without_failing() {
     let out = json_of(&update);
     assert_eq!(out["changed"], true);
     assert_eq!(out["check"]["ok"], true, "{out}");
-    assert_eq!(upstream.hits(), 2);
+    // The key test lists the models, then probes the chat route.
+    assert_eq!(upstream.hits(), 3);
 
     let unchecked = run(
         dir.path(),
@@ -489,7 +490,7 @@ async fn add_and_update_check_the_endpoint_and_warn_without_failing() {
     )
     .await;
     assert_eq!(unchecked.code, 0, "{}", unchecked.stderr);
-    assert_eq!(upstream.hits(), 2, "--no-check sends nothing upstream");
+    assert_eq!(upstream.hits(), 3, "--no-check sends nothing upstream");
 }
 
 #[tokio::test(flavor = "multi_thread")]
