@@ -18,6 +18,8 @@ pub mod pipeline;
 pub mod respond;
 pub mod snapshot;
 pub mod state;
+#[cfg(test)]
+mod test_store;
 pub mod translate;
 pub mod usage;
 pub mod usage_filter;

@@ -120,3 +120,57 @@ const FLUSH_ATTEMPTS: usize = 3;
 fn lock(buffer: &Mutex<Vec<UsageRecord>>) -> std::sync::MutexGuard<'_, Vec<UsageRecord>> {
     buffer.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::test_store::HookedStore;
+
+    fn record(model: &str) -> UsageRecord {
+        UsageRecord {
+            at: 1,
+            endpoint: "ep".into(),
+            model: model.into(),
+            caller: None,
+            status: 200,
+            stream: false,
+            input_tokens: Some(1),
+            output_tokens: Some(1),
+            cached_tokens: None,
+            latency_ms: 1,
+        }
+    }
+
+    /// A batch the database refused is written with the next one, in order.
+    #[tokio::test]
+    async fn a_failed_batch_is_retried_not_dropped() {
+        let store = HookedStore::new().await;
+        let buffer = Mutex::new(vec![record("first")]);
+        store.failing_usage_writes.store(1, Ordering::SeqCst);
+        assert!(!write(&*store, &buffer).await);
+        assert_eq!(lock(&buffer).len(), 1, "kept for the next window");
+        lock(&buffer).push(record("second"));
+        assert!(write(&*store, &buffer).await);
+        assert!(lock(&buffer).is_empty());
+        let rows = store.recent_usage(10).await.unwrap();
+        let models: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
+        assert_eq!(models, ["second", "first"]);
+    }
+
+    /// The flush at shutdown tries more than once.
+    #[tokio::test]
+    async fn the_final_flush_outlasts_a_brief_failure() {
+        let store = HookedStore::new().await;
+        let recorder = UsageRecorder::start(store.clone());
+        store
+            .failing_usage_writes
+            .store(FLUSH_ATTEMPTS - 1, Ordering::SeqCst);
+        recorder.record(record("only"));
+        recorder.flush().await;
+        assert_eq!(store.recent_usage(10).await.unwrap().len(), 1);
+    }
+}

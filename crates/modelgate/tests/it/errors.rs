@@ -102,3 +102,32 @@ async fn unsupported_specs_answer_not_yet_supported() {
     assert_eq!(answer.json["error"]["code"], "spec_not_supported");
     assert!(message(&answer).contains("cannot send requests to yet"));
 }
+
+/// A `${VAR}` the server's environment lacks is the gateway's
+/// misconfiguration (a server error naming the variable), and listings
+/// show the reference as written, not a masked fragment of it.
+#[tokio::test]
+async fn an_unset_variable_is_a_server_error_that_names_it() {
+    let upstream = FakeUpstream::start(|_| Reply::text(200, "unused")).await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "ep",
+        &upstream.url("/v1"),
+        "    api_key: ${MODELGATE_TEST_SURELY_UNSET_KEY}\n",
+    )]))
+    .await;
+    let answer = gw.chat("ep/m").await;
+    assert_eq!(answer.status, 500);
+    assert_eq!(answer.json["error"]["type"], "server_error");
+    assert_eq!(answer.json["error"]["code"], "endpoint_misconfigured");
+    assert!(
+        message(&answer).contains("MODELGATE_TEST_SURELY_UNSET_KEY"),
+        "{}",
+        message(&answer)
+    );
+    assert_eq!(upstream.hits(), 0);
+    let list = gw.admin(reqwest::Method::GET, "/api/endpoints", None).await;
+    assert_eq!(
+        list.json["endpoints"][0]["api_keys"],
+        serde_json::json!(["${MODELGATE_TEST_SURELY_UNSET_KEY}"])
+    );
+}
