@@ -181,7 +181,24 @@ pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next
         .with_code("unsupported_media_type");
         return respond::error(format_for(path, headers), &err);
     }
+    let format = format_for(path, headers);
     let mut response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && !response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json)
+    {
+        // The body limit's own answer is plain text: say it in the
+        // caller's format.
+        let err = GatewayError::invalid_request(
+            "the request body is larger than modelgate accepts (64 MiB on model routes, 1 MiB on the admin API); send large images by URL rather than inline",
+        )
+        .with_status(413)
+        .with_code("request_too_large");
+        response = respond::error(format, &err);
+    }
     if let Some(origin) = cors_origin {
         allow_origin(response.headers_mut(), &origin);
     }

@@ -83,3 +83,30 @@ async fn a_slow_client_holds_the_upstream_back() {
     );
     drop(response);
 }
+
+/// A body past the limit is refused in the caller's format, not as text.
+#[tokio::test]
+async fn an_oversized_body_is_refused_in_the_callers_format() {
+    let gw = Gateway::start("").await;
+    let huge = format!(
+        "{{\"model\":\"m\",\"messages\":[],\"pad\":\"{}\"}}",
+        "x".repeat(65 * 1024 * 1024)
+    );
+    let answer = gw
+        .http
+        .post(format!("{}/v1/messages", gw.url))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["type"], "error", "Anthropic's shape on /v1/messages");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("64 MiB")
+    );
+}
