@@ -338,14 +338,7 @@ async fn models(state: &AppState, name: &str) -> Result<(StatusCode, Value)> {
     let route = route(state, name)?;
     let snapshot = state.snapshot.load_full();
     state
-        .catalogue
-        .ensure(
-            &snapshot,
-            &state.cooldowns,
-            state.catalogue_ttl(),
-            Need::Missing,
-            Some(name),
-        )
+        .ensure_models(&snapshot, Need::Missing, Some(name))
         .await;
     let listing = state.catalogue.listing(&route);
     let mut body = json!({

@@ -21,8 +21,10 @@
 //!
 //! Refusals are in the caller's API format, with what to do.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -130,17 +132,58 @@ fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// The middleware: refuses what fails a check, answers CORS preflights,
-/// and adds CORS headers for allowed foreign origins.
+/// The routes whose handlers log each request themselves, as static
+/// strings (so the line needs no copy of the path).
+fn model_route(path: &str) -> Option<&'static str> {
+    [
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/v1/embeddings",
+        "/v1/completions",
+    ]
+    .into_iter()
+    .find(|route| *route == path)
+}
+
+/// The middleware: the checks, and one log line for every request no
+/// model handler logged (model handlers log when they end, with model,
+/// endpoint and tokens: at the end of a stream).
 pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    let line = tracing::enabled!(target: "modelgate::request", tracing::Level::INFO).then(|| {
+        let path = request.uri().path();
+        let path: Cow<'static, str> = match model_route(path) {
+            Some(route) => Cow::Borrowed(route),
+            None => Cow::Owned(path.to_owned()),
+        };
+        (request.method().clone(), path, Instant::now())
+    });
+    let (response, logged) = screen(&guard, request, next).await;
+    if let Some((method, path, started)) = line
+        && !logged
+    {
+        tracing::info!(
+            target: "modelgate::request",
+            "{method} {path} status={} latency_ms={}",
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    response
+}
+
+/// Refuses what fails a check, answers CORS preflights, runs the rest and
+/// adds CORS headers for allowed foreign origins. Also says whether a
+/// model handler ran (and so logged the request).
+async fn screen(guard: &Guard, request: Request, next: Next) -> (Response, bool) {
     let headers = request.headers();
     let path = request.uri().path();
+    let format = format_for(path, headers);
     let host = header_str(headers, header::HOST);
     let refuse = |status: u16, code: &str, message: String| {
         let err = GatewayError::new(ErrorKind::PermissionDenied, message)
             .with_status(status)
             .with_code(code);
-        respond::error(format_for(path, headers), &err)
+        (respond::error(format, &err), false)
     };
     if guard.check_host
         && let Some(host) = host
@@ -170,7 +213,7 @@ pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next
     let cors_origin = origin.filter(|o| guard.cors_configured_for(o));
     if request.method() == Method::OPTIONS {
         if let Some(origin) = &cors_origin {
-            return preflight(origin, headers);
+            return (preflight(origin, headers), false);
         }
     } else if has_body(headers) && !header_str(headers, header::CONTENT_TYPE).is_some_and(is_json) {
         let sent = header_str(headers, header::CONTENT_TYPE).unwrap_or("none");
@@ -179,9 +222,9 @@ pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next
         ))
         .with_status(415)
         .with_code("unsupported_media_type");
-        return respond::error(format_for(path, headers), &err);
+        return (respond::error(format, &err), false);
     }
-    let format = format_for(path, headers);
+    let mut logged = model_route(path).is_some();
     let mut response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE
         && !response
@@ -190,19 +233,20 @@ pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next
             .and_then(|v| v.to_str().ok())
             .is_some_and(is_json)
     {
-        // The body limit's own answer is plain text: say it in the
-        // caller's format.
+        // The body limit's own answer (the handler never ran) is plain
+        // text: say it in the caller's format.
         let err = GatewayError::invalid_request(
             "the request body is larger than modelgate accepts (64 MiB on model routes, 1 MiB on the admin API); send large images by URL rather than inline",
         )
         .with_status(413)
         .with_code("request_too_large");
         response = respond::error(format, &err);
+        logged = false;
     }
     if let Some(origin) = cors_origin {
         allow_origin(response.headers_mut(), &origin);
     }
-    response
+    (response, logged)
 }
 
 /// Headers every response to an allowed foreign origin carries.

@@ -29,16 +29,7 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         return respond::error(format, &e);
     }
     let snapshot = state.snapshot.load_full();
-    state
-        .catalogue
-        .ensure(
-            &snapshot,
-            &state.cooldowns,
-            state.catalogue_ttl(),
-            Need::Missing,
-            None,
-        )
-        .await;
+    state.ensure_models(&snapshot, Need::Missing, None).await;
     let mut data = Vec::new();
     for route in snapshot.routes.values() {
         for model in state.catalogue.models_of(route) {
@@ -72,16 +63,7 @@ pub async fn get(
         return respond::error(format, &e);
     }
     let snapshot = state.snapshot.load_full();
-    state
-        .catalogue
-        .ensure(
-            &snapshot,
-            &state.cooldowns,
-            state.catalogue_ttl(),
-            Need::Missing,
-            None,
-        )
-        .await;
+    state.ensure_models(&snapshot, Need::Missing, None).await;
     let found = match state.catalogue.resolve(&snapshot, &id) {
         Ok(Some(found)) => found,
         Ok(None) => {

@@ -19,9 +19,9 @@ use modelgate_protocol::codec::Format;
 use modelgate_protocol::{ErrorKind, GatewayError, Spec};
 use modelgate_upstream::dispatch;
 
+use crate::auth;
 use crate::pipeline::{self, RequestLog};
 use crate::state::AppState;
-use crate::{auth, respond};
 
 /// An OpenAI operation beside chat.
 #[derive(Debug, Clone, Copy)]
@@ -68,16 +68,8 @@ pub async fn completions(
 async fn handle(state: Arc<AppState>, op: Operation, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     let mut log = None;
-    match forward(&state, op, &headers, body, started, &mut log).await {
-        Ok(response) => response,
-        Err(e) => {
-            match log {
-                Some(log) => log.finish(&state, e.status, None),
-                None => pipeline::log_unrouted(op.route(), e.status, started),
-            }
-            respond::error(Format::OpenAiChat, &e)
-        }
-    }
+    let result = forward(&state, op, &headers, body, started, &mut log).await;
+    pipeline::conclude(&state, op.route(), Format::OpenAiChat, started, log, result)
 }
 
 async fn forward(

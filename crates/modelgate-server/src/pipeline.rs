@@ -48,15 +48,28 @@ pub async fn messages(
 async fn handle(state: Arc<AppState>, front: Format, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     let mut log = None;
-    match chat(&state, front, &headers, body, started, &mut log).await {
+    let result = chat(&state, front, &headers, body, started, &mut log).await;
+    conclude(&state, route_of(front), front, started, log, result)
+}
+
+/// A model request's answer; an error is recorded against its endpoint
+/// when it was routed (whoever finished it took `log`), else only logged.
+pub fn conclude(
+    state: &AppState,
+    route: &'static str,
+    format: Format,
+    started: Instant,
+    log: Option<RequestLog>,
+    result: Result<Response, GatewayError>,
+) -> Response {
+    match result {
         Ok(response) => response,
         Err(e) => {
             match log {
-                // Routed: recorded against its endpoint (and logged there).
-                Some(log) => log.finish(&state, e.status, None),
-                None => log_unrouted(route_of(front), e.status, started),
+                Some(log) => log.finish(state, e.status, None),
+                None => log_unrouted(route, e.status, started),
             }
-            respond::error(front, &e)
+            respond::error(format, &e)
         }
     }
 }
@@ -71,7 +84,7 @@ fn route_of(front: Format) -> &'static str {
 
 /// The log line of a model request refused before it reached an endpoint
 /// (bad body, unknown model, missing key): nothing to record as usage.
-pub fn log_unrouted(route: &str, status: u16, started: Instant) {
+fn log_unrouted(route: &str, status: u16, started: Instant) {
     tracing::info!(
         target: "modelgate::request",
         "POST {route} status={status} latency_ms={}",
@@ -337,16 +350,7 @@ async fn resolve(state: &AppState, model: &str) -> Result<Resolved, GatewayError
     if let Some(found) = state.catalogue.resolve(&snapshot, model)? {
         return Ok(found);
     }
-    state
-        .catalogue
-        .ensure(
-            &snapshot,
-            &state.cooldowns,
-            state.catalogue_ttl(),
-            Need::Fresh,
-            None,
-        )
-        .await;
+    state.ensure_models(&snapshot, Need::Fresh, None).await;
     state
         .catalogue
         .resolve(&snapshot, model)?

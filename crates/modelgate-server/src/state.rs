@@ -9,7 +9,7 @@ use modelgate_protocol::GatewayError;
 use modelgate_store::{Store, StoreError};
 use modelgate_upstream::KeyCooldowns;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Need};
 use crate::snapshot::{Route, Snapshot, Source};
 use crate::usage::UsageRecorder;
 
@@ -91,6 +91,14 @@ impl AppState {
         self.catalogue
             .forget_changed(&previous, &self.snapshot.load());
         Ok(())
+    }
+
+    /// Fetches the model lists `need` asks for (of one endpoint, or all)
+    /// before a reader looks at the catalogue; see [`Catalogue::ensure`].
+    pub async fn ensure_models(&self, snapshot: &Snapshot, need: Need, only: Option<&str>) {
+        self.catalogue
+            .ensure(snapshot, &self.cooldowns, self.catalogue_ttl(), need, only)
+            .await;
     }
 
     pub fn catalogue_ttl(&self) -> Duration {

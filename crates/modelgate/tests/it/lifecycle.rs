@@ -209,6 +209,23 @@ async fn every_request_gets_one_log_line() {
     assert_eq!(unknown.status(), 404);
     let line = served.log_line("POST /v1/chat/completions").await;
     assert!(line.contains("status=404"), "{line}");
+    // Other routes, and requests refused before any handler, too.
+    let models = reqwest::get(format!("{}/v1/models", served.url))
+        .await
+        .unwrap();
+    assert_eq!(models.status(), 200);
+    let line = served.log_line("GET /v1/models").await;
+    assert!(line.contains("status=200"), "{line}");
+    let form = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", served.url))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    let line = served.log_line("POST /v1/chat/completions").await;
+    assert!(line.contains("status=415"), "{line}");
     served.signal("TERM");
     assert_eq!(served.exit_code().await, 0);
 }
