@@ -50,6 +50,9 @@ pub struct Guard {
 
 const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
+/// A header name given as `&str` is parsed on every lookup; this one once.
+static ANTHROPIC_VERSION: header::HeaderName = header::HeaderName::from_static("anthropic-version");
+
 impl Guard {
     /// The guard for a gateway listening on `bind` (`None`: in-process use,
     /// where requests never come from a browser).
@@ -70,8 +73,13 @@ impl Guard {
     }
 
     fn host_allowed(&self, host: &str) -> bool {
-        let name = host_name(host).to_ascii_lowercase();
-        LOOPBACK_HOSTS.contains(&name.as_str()) || self.allowed_hosts.contains(&name)
+        // Compared without allocating: this runs on every request.
+        let name = host_name(host);
+        LOOPBACK_HOSTS.iter().any(|h| h.eq_ignore_ascii_case(name))
+            || self
+                .allowed_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(name))
     }
 
     /// Whether `origin` may call: the gateway's own origin, or a configured one.
@@ -102,7 +110,7 @@ fn host_name(host: &str) -> &str {
 /// The API format a refusal is written in: Anthropic's for its routes and
 /// for clients that announce themselves with `anthropic-version`.
 fn format_for(path: &str, headers: &HeaderMap) -> Format {
-    if path.starts_with("/v1/messages") || headers.contains_key("anthropic-version") {
+    if path.starts_with("/v1/messages") || headers.contains_key(&ANTHROPIC_VERSION) {
         Format::Anthropic
     } else {
         Format::OpenAiChat
@@ -122,14 +130,17 @@ fn has_body(headers: &HeaderMap) -> bool {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    // Compared without allocating: this runs on every request with a body.
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    let tail = subtype.len().saturating_sub(5);
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json")
+            || subtype
+                .get(tail..)
+                .is_some_and(|end| end.eq_ignore_ascii_case("+json")))
 }
 
 /// The routes whose handlers log each request themselves, as static
@@ -177,13 +188,12 @@ pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next
 async fn screen(guard: &Guard, request: Request, next: Next) -> (Response, bool) {
     let headers = request.headers();
     let path = request.uri().path();
-    let format = format_for(path, headers);
     let host = header_str(headers, header::HOST);
     let refuse = |status: u16, code: &str, message: String| {
         let err = GatewayError::new(ErrorKind::PermissionDenied, message)
             .with_status(status)
             .with_code(code);
-        (respond::error(format, &err), false)
+        (respond::error(format_for(path, headers), &err), false)
     };
     if guard.check_host
         && let Some(host) = host
@@ -222,9 +232,12 @@ async fn screen(guard: &Guard, request: Request, next: Next) -> (Response, bool)
         ))
         .with_status(415)
         .with_code("unsupported_media_type");
-        return (respond::error(format, &err), false);
+        return (respond::error(format_for(path, headers), &err), false);
     }
     let mut logged = model_route(path).is_some();
+    // For the body limit's answer, which comes rarely: what decides its
+    // format, kept before the request moves on.
+    let anthropic = path.starts_with("/v1/messages") || headers.contains_key(&ANTHROPIC_VERSION);
     let mut response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE
         && !response
@@ -240,6 +253,11 @@ async fn screen(guard: &Guard, request: Request, next: Next) -> (Response, bool)
         )
         .with_status(413)
         .with_code("request_too_large");
+        let format = if anthropic {
+            Format::Anthropic
+        } else {
+            Format::OpenAiChat
+        };
         response = respond::error(format, &err);
         logged = false;
     }
