@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -19,6 +20,10 @@ use crate::guard::{self, Guard};
 use crate::respond::{self, json};
 use crate::state::AppState;
 use crate::{admin, auth, count_tokens, models_door, passthrough_routes, pipeline};
+
+/// How long streams that are cut off at shutdown get to tell their clients
+/// and record themselves.
+const CUT_WAIT: Duration = Duration::from_secs(2);
 
 /// Requests carry base64 images and long contexts: well above axum's 2 MB default.
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -211,13 +216,19 @@ pub async fn serve(
             },
             () = &mut deadline => {
                 tracing::warn!(
-                    "requests still open after the drain timeout ({}) were cut off; raise `server.drain_timeout` to give them longer",
+                    "{} stream(s) still open after the drain timeout ({}) are cut off; raise `server.drain_timeout` to give them longer",
+                    state.streams.count(),
                     modelgate_upstream::errors::fmt_duration(drain)
                 );
+                state.streams.cut_all(CUT_WAIT).await;
                 break;
             }
             () = signals.next() => {
-                tracing::warn!("second signal: stopping now, open requests were cut off");
+                tracing::warn!(
+                    "second signal: stopping now; {} open stream(s) are cut off",
+                    state.streams.count()
+                );
+                state.streams.cut_all(CUT_WAIT).await;
                 break;
             }
         }

@@ -21,6 +21,7 @@ use modelgate_protocol::spec::openai_chat::stream::{ChatStreamTap, StreamSummary
 use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
 use modelgate_upstream::{Endpoint, errors};
 
+use crate::open_streams::OpenStream;
 use crate::pipeline::RequestLog;
 use crate::respond::stream_error;
 use crate::snapshot::Route;
@@ -250,6 +251,9 @@ struct Forwarding {
     /// How the stream ended, for its usage row: 200 when complete, the
     /// failure's status, or [`CLIENT_CLOSED`].
     outcome: u16,
+    /// Counted among the open streams while this lives (declared last:
+    /// dropped after `drop` has recorded the usage).
+    open: OpenStream,
 }
 
 /// The outcome of a stream whose client went away before its end (nginx's
@@ -288,6 +292,7 @@ pub fn stream(
     let idle = route
         .ready()
         .map_or(Duration::from_secs(120), |e| e.timeouts.idle.0);
+    let open = state.streams.open();
     let forwarding = Forwarding {
         upstream: Box::pin(response.bytes_stream()),
         held: None,
@@ -299,6 +304,7 @@ pub fn stream(
         state,
         log,
         outcome: 200,
+        open,
     };
     // One batch in flight: a slow client holds the upstream back instead
     // of piling its answer up in memory.
@@ -313,6 +319,7 @@ pub fn stream(
 impl Forwarding {
     /// Sends batches until the stream ends or the client goes away.
     async fn run(mut self, batches: tokio::sync::mpsc::Sender<Bytes>) {
+        let mut cut = self.open.cut_signal();
         loop {
             let batch = tokio::select! {
                 batch = self.next_batch() => batch,
@@ -320,13 +327,40 @@ impl Forwarding {
                     self.client_went_away();
                     return;
                 }
+                () = cut.fired() => {
+                    self.cut_off(&batches).await;
+                    return;
+                }
             };
             let Some(batch) = batch else { return };
-            if batches.send(batch).await.is_err() {
+            let sent = tokio::select! {
+                sent = batches.send(batch) => sent.is_ok(),
+                () = cut.fired() => {
+                    self.cut_off(&batches).await;
+                    return;
+                }
+            };
+            if !sent {
                 self.client_went_away();
                 return;
             }
         }
+    }
+
+    /// The gateway stops before the stream ended: the client gets an error
+    /// event (briefly waited for, if it reads at all) and the usage row says
+    /// the stream was cut.
+    async fn cut_off(&mut self, batches: &tokio::sync::mpsc::Sender<Bytes>) {
+        let err = GatewayError::new(
+            ErrorKind::Overloaded,
+            "modelgate is shutting down and could not wait for this stream to finish; retry the request",
+        )
+        .with_status(503)
+        .with_code("gateway_shutting_down");
+        self.finished = true;
+        self.outcome = err.status;
+        let event = self.mode.fail(self.front, err);
+        let _ = tokio::time::timeout(Duration::from_millis(500), batches.send(event)).await;
     }
 
     fn client_went_away(&mut self) {

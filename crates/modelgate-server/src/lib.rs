@@ -13,6 +13,7 @@ pub mod count_tokens;
 pub mod forward;
 pub mod guard;
 pub mod models_door;
+pub mod open_streams;
 pub mod passthrough_routes;
 pub mod pipeline;
 pub mod respond;

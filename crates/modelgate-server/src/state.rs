@@ -10,6 +10,7 @@ use modelgate_store::{Store, StoreError};
 use modelgate_upstream::KeyCooldowns;
 
 use crate::catalogue::{Catalogue, Need};
+use crate::open_streams::OpenStreams;
 use crate::snapshot::{Route, Snapshot, Source};
 use crate::usage::UsageRecorder;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     /// of the snapshot: two changes at once could otherwise install an
     /// older snapshot last (and bring back a revoked key).
     pub changes: tokio::sync::Mutex<()>,
+    /// Streams being forwarded (cut properly at a forced shutdown).
+    pub streams: OpenStreams,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             cooldowns: KeyCooldowns::new(),
             usage,
             changes: tokio::sync::Mutex::new(()),
+            streams: OpenStreams::default(),
         });
         state.rebuild().await?;
         Ok(state)

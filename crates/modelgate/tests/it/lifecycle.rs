@@ -131,17 +131,23 @@ async fn open_stream(
     response
 }
 
-async fn recorded_requests(dir: &Path) -> u64 {
+/// The statuses of the usage rows the server wrote, oldest first.
+async fn recorded_statuses(dir: &Path) -> Vec<u16> {
     let data = DataDir::open(dir.join("data")).unwrap();
     let master = MasterKey::load_or_create(data.path(), None).unwrap();
     let store = SqliteStore::open(&data, master).await.unwrap();
-    store
-        .usage_summary()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.requests)
-        .sum()
+    let mut rows = store.recent_usage(100).await.unwrap();
+    rows.reverse();
+    rows.iter().map(|r| r.status).collect()
+}
+
+/// Reads what is left of a stream the server cut off at shutdown.
+async fn cut_off_stream(mut stream: reqwest::Response) -> String {
+    let mut seen = String::new();
+    while let Ok(Some(chunk)) = stream.chunk().await {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
 }
 
 /// An open stream gets `server.drain_timeout` to finish; then the server
@@ -151,11 +157,15 @@ async fn shutdown_waits_for_open_streams_only_until_the_drain_deadline() {
     let (upstream, chunks) = stalled_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let mut served = serve(dir.path(), &yaml(&upstream, "  drain_timeout: 1s\n")).await;
-    let _stream = open_stream(&served.url, &chunks).await;
+    let stream = open_stream(&served.url, &chunks).await;
     served.signal("TERM");
     served.log_line("drain timeout").await;
+    // The client is told, and the stream is recorded as cut (503), beside
+    // the request that completed before.
+    let rest = cut_off_stream(stream).await;
+    assert!(rest.contains("gateway_shutting_down"), "{rest}");
     assert_eq!(served.exit_code().await, 0);
-    assert!(recorded_requests(dir.path()).await >= 1);
+    assert_eq!(recorded_statuses(dir.path()).await, [200, 503]);
 }
 
 /// A second signal ends at once, however long the drain timeout is.
@@ -164,13 +174,15 @@ async fn a_second_signal_stops_at_once() {
     let (upstream, chunks) = stalled_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let mut served = serve(dir.path(), &yaml(&upstream, "  drain_timeout: 1h\n")).await;
-    let _stream = open_stream(&served.url, &chunks).await;
+    let stream = open_stream(&served.url, &chunks).await;
     served.signal("TERM");
     served.log_line("shutting down").await;
     served.signal("INT");
     served.log_line("second signal").await;
+    let rest = cut_off_stream(stream).await;
+    assert!(rest.contains("gateway_shutting_down"), "{rest}");
     assert_eq!(served.exit_code().await, 0);
-    assert!(recorded_requests(dir.path()).await >= 1);
+    assert_eq!(recorded_statuses(dir.path()).await, [200, 503]);
 }
 
 /// One info line per request by default: route, model, endpoint, status,
