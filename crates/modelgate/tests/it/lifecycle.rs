@@ -9,7 +9,7 @@ use modelgate_store::{DataDir, MasterKey, SqliteStore, Store};
 use modelgate_testkit::{FakeUpstream, Reply, openai};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::process::{Child, ChildStderr};
 
 /// A `modelgate serve` on 127.0.0.1:0 over `dir`, its stderr readable.
 struct Served {
@@ -21,18 +21,13 @@ struct Served {
 async fn serve(dir: &Path, yaml: &str) -> Served {
     let config = dir.join("modelgate.yaml");
     std::fs::write(&config, yaml).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_modelgate"))
+    let mut child = crate::cli::modelgate(dir)
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
-        .env("MODELGATE_DATA_DIR", dir.join("data"))
         .env_remove("MODELGATE_LOG")
         .env_remove("RUST_LOG")
-        .env_remove("MODELGATE_ADMIN_TOKEN")
-        .env_remove("MODELGATE_MASTER_KEY")
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let line = BufReader::new(child.stdout.take().unwrap())
@@ -246,13 +241,9 @@ async fn every_request_gets_one_log_line() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_short_admin_token_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_modelgate"))
+    let out = crate::cli::modelgate(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env("MODELGATE_DATA_DIR", dir.path().join("data"))
         .env("MODELGATE_ADMIN_TOKEN", "admin")
-        .env_remove("MODELGATE_CONFIG")
-        .stdin(Stdio::null())
         .output()
         .await
         .unwrap();
