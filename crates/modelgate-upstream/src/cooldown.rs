@@ -4,6 +4,13 @@
 //! passed, so the next request goes straight to a key that can answer.
 //! Keys are told apart by a fingerprint, not by position, so rotating a key
 //! does not hand the new key the old one's cooldown.
+//!
+//! A cooldown the upstream asked for (`Retry-After`) is honoured. One that
+//! is only our guess ([`DEFAULT_COOLDOWN`], after a 429 that said nothing)
+//! never makes the gateway refuse locally: when no key is free, the key
+//! whose guessed cooldown ends first is tried anyway. Otherwise an endpoint
+//! with a single key would refuse every request for a second after one
+//! bare 429.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -20,7 +27,15 @@ pub const MAX_COOLDOWN: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Default)]
 pub struct KeyCooldowns {
-    until: Mutex<HashMap<u64, Instant>>,
+    until: Mutex<HashMap<u64, Cooling>>,
+}
+
+/// One key's cooldown.
+#[derive(Debug, Clone, Copy)]
+struct Cooling {
+    until: Instant,
+    /// The upstream asked for it (`Retry-After`), rather than our default.
+    asked: bool,
 }
 
 fn fingerprint(endpoint: &str, key: &ApiKey) -> u64 {
@@ -35,18 +50,29 @@ impl KeyCooldowns {
         Self::default()
     }
 
-    pub fn cool_down(&self, endpoint: &str, key: &ApiKey, until: Instant) {
+    /// Puts `key` in cooldown until `until` (never shortening one it is
+    /// in); `asked`: the upstream asked for it with `Retry-After`.
+    pub fn cool_down(&self, endpoint: &str, key: &ApiKey, until: Instant, asked: bool) {
         let mut map = self.until.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(fingerprint(endpoint, key)).or_insert(until);
-        *entry = (*entry).max(until);
+        let new = Cooling { until, asked };
+        let entry = map.entry(fingerprint(endpoint, key)).or_insert(new);
+        if until > entry.until {
+            *entry = new;
+        } else if until == entry.until {
+            entry.asked |= asked;
+        }
     }
 
     /// When the key may be used again, if it is cooling down at `now`.
     pub fn cooling_until(&self, endpoint: &str, key: &ApiKey, now: Instant) -> Option<Instant> {
+        self.cooling(endpoint, key, now).map(|c| c.until)
+    }
+
+    fn cooling(&self, endpoint: &str, key: &ApiKey, now: Instant) -> Option<Cooling> {
         let mut map = self.until.lock().unwrap_or_else(|p| p.into_inner());
         let id = fingerprint(endpoint, key);
         match map.get(&id) {
-            Some(&until) if until > now => Some(until),
+            Some(&cooling) if cooling.until > now => Some(cooling),
             Some(_) => {
                 map.remove(&id);
                 None
@@ -55,8 +81,11 @@ impl KeyCooldowns {
         }
     }
 
-    /// Splits the keys into those usable at `now` (in configured order) and
-    /// the earliest moment one of the others becomes usable.
+    /// Splits the keys into those to try at `now` (in configured order) and
+    /// the earliest moment one of the others becomes usable. When no key is
+    /// free, the one whose default (not asked-for) cooldown ends first is
+    /// tried; only when every key cools down because the upstream said so
+    /// is the list empty.
     pub fn plan(
         &self,
         endpoint: &str,
@@ -65,11 +94,22 @@ impl KeyCooldowns {
     ) -> (Vec<usize>, Option<Instant>) {
         let mut usable = Vec::with_capacity(keys.len());
         let mut earliest: Option<Instant> = None;
+        let mut soonest_guess: Option<(Instant, usize)> = None;
         for (i, key) in keys.iter().enumerate() {
-            match self.cooling_until(endpoint, key, now) {
+            match self.cooling(endpoint, key, now) {
                 None => usable.push(i),
-                Some(until) => earliest = Some(earliest.map_or(until, |e| e.min(until))),
+                Some(cooling) => {
+                    earliest = Some(earliest.map_or(cooling.until, |e| e.min(cooling.until)));
+                    if !cooling.asked && soonest_guess.is_none_or(|(t, _)| cooling.until < t) {
+                        soonest_guess = Some((cooling.until, i));
+                    }
+                }
             }
+        }
+        if usable.is_empty()
+            && let Some((_, i)) = soonest_guess
+        {
+            usable.push(i);
         }
         (usable, earliest)
     }
@@ -268,7 +308,7 @@ mod tests {
         let cooldowns = KeyCooldowns::new();
         let keys = [ApiKey::new("key-one-aaaa"), ApiKey::new("key-two-bbbb")];
         let t0 = Instant::now();
-        cooldowns.cool_down("ep", &keys[0], t0 + Duration::from_secs(30));
+        cooldowns.cool_down("ep", &keys[0], t0 + Duration::from_secs(30), true);
         let (usable, earliest) = cooldowns.plan("ep", &keys, t0);
         assert_eq!(usable, vec![1]);
         assert_eq!(earliest, Some(t0 + Duration::from_secs(30)));
@@ -282,12 +322,31 @@ mod tests {
         let cooldowns = KeyCooldowns::new();
         let key = ApiKey::new("shared-key-1234");
         let t0 = Instant::now();
-        cooldowns.cool_down("a", &key, t0 + Duration::from_secs(60));
-        cooldowns.cool_down("a", &key, t0 + Duration::from_secs(5));
+        cooldowns.cool_down("a", &key, t0 + Duration::from_secs(60), true);
+        cooldowns.cool_down("a", &key, t0 + Duration::from_secs(5), true);
         assert_eq!(
             cooldowns.cooling_until("a", &key, t0),
             Some(t0 + Duration::from_secs(60))
         );
         assert_eq!(cooldowns.cooling_until("b", &key, t0), None);
+    }
+
+    #[test]
+    fn a_guessed_cooldown_never_refuses_locally_an_asked_one_does() {
+        let cooldowns = KeyCooldowns::new();
+        let keys = [ApiKey::new("key-one-aaaa"), ApiKey::new("key-two-bbbb")];
+        let t0 = Instant::now();
+        // Both keys cooling on our default guess: the one ending first is tried.
+        cooldowns.cool_down("ep", &keys[0], t0 + Duration::from_secs(3), false);
+        cooldowns.cool_down("ep", &keys[1], t0 + Duration::from_secs(2), false);
+        assert_eq!(cooldowns.plan("ep", &keys, t0).0, vec![1]);
+        // The upstream asked key two to wait: key one's guess is tried.
+        cooldowns.cool_down("ep", &keys[1], t0 + Duration::from_secs(30), true);
+        assert_eq!(cooldowns.plan("ep", &keys, t0).0, vec![0]);
+        // Both asked: nothing is tried before its time.
+        cooldowns.cool_down("ep", &keys[0], t0 + Duration::from_secs(30), true);
+        let (usable, earliest) = cooldowns.plan("ep", &keys, t0);
+        assert!(usable.is_empty());
+        assert_eq!(earliest, Some(t0 + Duration::from_secs(30)));
     }
 }

@@ -95,9 +95,9 @@ pub async fn send_to(
             });
         }
         if status == 429 {
-            let wait = cooldown::retry_after(response.headers(), unix_now())
-                .unwrap_or(cooldown::DEFAULT_COOLDOWN);
-            cooldowns.cool_down(&ep.name, key, Instant::now() + wait);
+            let asked = cooldown::retry_after(response.headers(), unix_now());
+            let wait = asked.unwrap_or(cooldown::DEFAULT_COOLDOWN);
+            cooldowns.cool_down(&ep.name, key, Instant::now() + wait, asked.is_some());
         }
         // Bounded in time and size: a rejection is only read for its message.
         let body = crate::body::read_error_body(ep, response).await;

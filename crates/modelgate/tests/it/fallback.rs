@@ -143,3 +143,45 @@ async fn rate_limited_on_every_key() {
     assert_eq!(gw.chat("ep/m").await.status, 429);
     assert_eq!(upstream.hits(), 3);
 }
+
+/// One key, one bare 429 (no `Retry-After`): the next request still goes
+/// to the upstream, whose own answer decides, instead of a local refusal
+/// for our guessed cooldown.
+#[tokio::test]
+async fn a_single_key_after_a_bare_429_is_tried_again() {
+    let mut first = true;
+    let upstream = FakeUpstream::start(move |_| {
+        if std::mem::take(&mut first) {
+            openai::error(429, "slow down", "rate_limit_error", "rate_limit_exceeded")
+        } else {
+            Reply::json(200, &openai::completion("m", "ok"))
+        }
+    })
+    .await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "ep",
+        &upstream.url("/v1"),
+        "    api_key: sk-only-key-0001\n",
+    )]))
+    .await;
+    assert_eq!(gw.chat("ep/m").await.status, 429);
+    assert_eq!(gw.chat("ep/m").await.status, 200);
+    assert_eq!(upstream.hits(), 2);
+}
+
+/// A cooldown the upstream asked for is honoured, even with one key.
+#[tokio::test]
+async fn a_single_key_honours_an_asked_retry_after() {
+    let upstream = FakeUpstream::start(rejecting(&["sk-only-key-0001"], 429, Some("30"))).await;
+    let gw = Gateway::start(&config(&[endpoint(
+        "ep",
+        &upstream.url("/v1"),
+        "    api_key: sk-only-key-0001\n",
+    )]))
+    .await;
+    assert_eq!(gw.chat("ep/m").await.status, 429);
+    let again = gw.chat("ep/m").await;
+    assert_eq!(again.status, 429);
+    assert_eq!(again.json["error"]["code"], "rate_limited_on_every_key");
+    assert_eq!(upstream.hits(), 1, "not asked again before its Retry-After");
+}
