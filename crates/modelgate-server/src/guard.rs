@@ -90,7 +90,7 @@ impl Guard {
                 .split_once("://")
                 .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
         });
-        same_origin || self.cors_origins.iter().any(|o| o == "*" || o == origin)
+        same_origin || self.cors_configured_for(origin)
     }
 
     fn cors_configured_for(&self, origin: &str) -> bool {

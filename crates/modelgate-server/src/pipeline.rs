@@ -423,13 +423,13 @@ impl RequestLog {
                 self.stream,
             );
         }
-        let mut model = self.model;
-        truncate_utf8(&mut model, MAX_MODEL_ID_BYTES);
+        // Long strings are cut where they are stored (the store's
+        // `USAGE_TEXT_MAX_BYTES`), once, for every field.
         state.usage.record(UsageRecord {
             at: unix_millis(),
             latency_ms,
             endpoint: self.endpoint,
-            model,
+            model: self.model,
             caller: self.caller,
             status,
             stream: self.stream,
@@ -437,17 +437,6 @@ impl RequestLog {
             output_tokens: usage.map(|u| u.output),
             cached_tokens: usage.map(|u| u.cache_read),
         });
-    }
-}
-
-/// Shortens `text` to at most `max` bytes, on a character boundary.
-pub fn truncate_utf8(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
     }
 }
 

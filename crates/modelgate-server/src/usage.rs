@@ -61,11 +61,6 @@ impl UsageRecorder {
         }
     }
 
-    /// Records held now (written at the next window).
-    pub fn pending(&self) -> usize {
-        lock(&self.buffer).len()
-    }
-
     pub fn record(&self, record: UsageRecord) {
         let mut buffer = lock(&self.buffer);
         if buffer.len() < CAPACITY {
