@@ -74,10 +74,10 @@ impl Format {
     pub fn stream_decoder(self, ctx: &Context) -> StreamDecoder {
         match self {
             Format::OpenAiChat => {
-                StreamDecoder::OpenAiChat(openai_chat::stream_codec::StreamDecoder::new(ctx))
+                StreamDecoder::OpenAiChat(openai_chat::stream_decode::StreamDecoder::new(ctx))
             }
             Format::Anthropic => {
-                StreamDecoder::Anthropic(anthropic::stream::StreamDecoder::new(ctx))
+                StreamDecoder::Anthropic(anthropic::stream_decode::StreamDecoder::new(ctx))
             }
         }
     }
@@ -85,10 +85,10 @@ impl Format {
     pub fn stream_encoder(self, ctx: &Context) -> StreamEncoder {
         match self {
             Format::OpenAiChat => {
-                StreamEncoder::OpenAiChat(openai_chat::stream_codec::StreamEncoder::new(ctx))
+                StreamEncoder::OpenAiChat(openai_chat::stream_encode::StreamEncoder::new(ctx))
             }
             Format::Anthropic => {
-                StreamEncoder::Anthropic(anthropic::stream::StreamEncoder::new(ctx))
+                StreamEncoder::Anthropic(anthropic::stream_encode::StreamEncoder::new(ctx))
             }
         }
     }
@@ -96,8 +96,8 @@ impl Format {
 
 /// Decodes an upstream's SSE events into stream events.
 pub enum StreamDecoder {
-    OpenAiChat(openai_chat::stream_codec::StreamDecoder),
-    Anthropic(anthropic::stream::StreamDecoder),
+    OpenAiChat(openai_chat::stream_decode::StreamDecoder),
+    Anthropic(anthropic::stream_decode::StreamDecoder),
 }
 
 impl StreamDecoder {
@@ -119,8 +119,8 @@ impl StreamDecoder {
 
 /// Encodes stream events into a client's SSE bytes.
 pub enum StreamEncoder {
-    OpenAiChat(openai_chat::stream_codec::StreamEncoder),
-    Anthropic(anthropic::stream::StreamEncoder),
+    OpenAiChat(openai_chat::stream_encode::StreamEncoder),
+    Anthropic(anthropic::stream_encode::StreamEncoder),
 }
 
 impl StreamEncoder {

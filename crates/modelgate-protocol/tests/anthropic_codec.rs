@@ -12,7 +12,7 @@ use modelgate_protocol::ir::{
     BlockStart, ChatRequest, ChatResponse, Delta, ErrorKind, GatewayError, StopKind, StopReason,
     StreamEvent, Usage,
 };
-use modelgate_protocol::spec::anthropic::{request, response, stream, tap};
+use modelgate_protocol::spec::anthropic::{request, response, stream_decode, stream_encode, tap};
 use modelgate_protocol::translate::{Context, Target, ToolNames, sanitize_tool_id};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -180,7 +180,7 @@ fn sse_events(bytes: &[u8], chunk: usize) -> Vec<SseEvent> {
 }
 
 fn decode_stream(bytes: &[u8], chunk: usize, ctx: &Context) -> Vec<StreamEvent> {
-    let mut decoder = stream::StreamDecoder::new(ctx);
+    let mut decoder = stream_decode::StreamDecoder::new(ctx);
     let mut out = Vec::new();
     for event in sse_events(bytes, chunk) {
         decoder.feed(&event, &mut out);
@@ -190,7 +190,7 @@ fn decode_stream(bytes: &[u8], chunk: usize, ctx: &Context) -> Vec<StreamEvent> 
 }
 
 fn encode_stream(events: &[StreamEvent], ctx: &Context) -> Vec<u8> {
-    let mut encoder = stream::StreamEncoder::new(ctx);
+    let mut encoder = stream_encode::StreamEncoder::new(ctx);
     let mut out = Vec::new();
     for event in events {
         encoder.encode(event, &mut out);
@@ -666,7 +666,7 @@ fn stream_round_trips_through_the_encoder() {
 
 #[test]
 fn encoder_writes_nothing_after_an_error_and_closes_blocks_on_stop() {
-    let mut encoder = stream::StreamEncoder::new(&ctx());
+    let mut encoder = stream_encode::StreamEncoder::new(&ctx());
     let mut out = Vec::new();
     encoder.encode(
         &StreamEvent::Error(GatewayError::new(ErrorKind::Timeout, "slow")),
@@ -974,7 +974,7 @@ fn huge_anthropic_usage_saturates_in_openai_answers() {
         include_usage: true,
         ..ctx()
     };
-    let mut encoder = openai_chat::stream_codec::StreamEncoder::new(&ctx);
+    let mut encoder = openai_chat::stream_encode::StreamEncoder::new(&ctx);
     let mut out = Vec::new();
     for e in &events {
         encoder.encode(e, &mut out);
@@ -1034,7 +1034,7 @@ fn usage_of_a_messages_body() {
 /// An OpenAI stream's bytes decoded by the OpenAI decoder.
 fn decode_openai(bytes: &[u8]) -> Vec<StreamEvent> {
     let mut decoder =
-        modelgate_protocol::spec::openai_chat::stream_codec::StreamDecoder::new(&ctx());
+        modelgate_protocol::spec::openai_chat::stream_decode::StreamDecoder::new(&ctx());
     let mut out = Vec::new();
     for event in sse_events(bytes, 13) {
         decoder.feed(&event, &mut out);

@@ -24,7 +24,8 @@ use modelgate_protocol::spec::openai_chat::request::{decode_request, encode_requ
 use modelgate_protocol::spec::openai_chat::response::{
     decode_response, encode_response, finish_reason, stop_reason,
 };
-use modelgate_protocol::spec::openai_chat::stream_codec::{StreamDecoder, StreamEncoder};
+use modelgate_protocol::spec::openai_chat::stream_decode::StreamDecoder;
+use modelgate_protocol::spec::openai_chat::stream_encode::StreamEncoder;
 use modelgate_protocol::translate::{Context, ReasoningFormat, ReasoningKey, Target, ToolNames};
 use serde_json::{Value, json};
 

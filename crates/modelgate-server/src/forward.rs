@@ -17,7 +17,7 @@ use modelgate_protocol::codec::{Format, StreamDecoder, StreamEncoder};
 use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
 use modelgate_protocol::secret::{scrub, scrub_bytes};
 use modelgate_protocol::spec::anthropic::tap::MessagesStreamTap;
-use modelgate_protocol::spec::openai_chat::stream::{ChatStreamTap, StreamSummary};
+use modelgate_protocol::spec::openai_chat::tap::{ChatStreamTap, StreamSummary};
 use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
 use modelgate_upstream::{Endpoint, errors};
 
@@ -491,7 +491,7 @@ pub fn elapsed_ms(since: Instant) -> u64 {
 /// Usage read from a non-streamed passthrough body.
 pub fn usage_of_body(format: Format, body: &[u8]) -> Option<Usage> {
     match format {
-        Format::OpenAiChat => modelgate_protocol::spec::openai_chat::stream::usage_of_body(body),
+        Format::OpenAiChat => modelgate_protocol::spec::openai_chat::tap::usage_of_body(body),
         Format::Anthropic => modelgate_protocol::spec::anthropic::tap::usage_of_body(body),
     }
 }

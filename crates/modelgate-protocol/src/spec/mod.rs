@@ -1,5 +1,23 @@
 //! The seven endpoint specs modelgate can send requests to, and one folder
 //! per wire format.
+//!
+//! Every format folder has the same parts, so whoever knows one knows them
+//! all (a part that grows becomes a subfolder of the same name, as
+//! `openai_chat/request/`):
+//!
+//! | part | role |
+//! |---|---|
+//! | `wire.rs` | the serde types of the format's JSON that the codecs share |
+//! | `request.rs` | a client's request body → the canonical `ChatRequest` (`decode_request`), re-exporting `encode_request` |
+//! | `request_encode.rs` | a canonical request → a body for an endpoint of this format |
+//! | `response.rs` | an endpoint's answer → canonical (`decode_response`) and back for a client (`encode_response`) |
+//! | `stream_decode.rs` | an endpoint's SSE events → canonical stream events (`StreamDecoder`) |
+//! | `stream_encode.rs` | canonical stream events → a client's SSE bytes (`StreamEncoder`) |
+//! | `tap.rs` | usage, stop and errors read from a passthrough stream or body without decoding it |
+//! | `error.rs` | the format's error envelope, both ways |
+//!
+//! A new format is a new folder with these parts plus one line in each
+//! `match` of [`crate::codec`].
 
 pub mod anthropic;
 pub mod openai_chat;

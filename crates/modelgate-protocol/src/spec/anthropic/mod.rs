@@ -1,10 +1,12 @@
 //! Anthropic Messages.
+//!
+//! The same parts as every format folder (see `spec/mod.rs`).
 
 pub mod error;
 pub mod request;
 mod request_encode;
 pub mod response;
-pub mod stream;
-mod stream_encode;
+pub mod stream_decode;
+pub mod stream_encode;
 pub mod tap;
-mod wire;
+pub mod wire;

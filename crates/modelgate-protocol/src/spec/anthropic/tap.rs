@@ -2,7 +2,7 @@
 //! ([`MessagesStreamTap`]), and the usage of a non-streamed body
 //! ([`usage_of_body`]).
 //!
-//! The twin of [`ChatStreamTap`](crate::spec::openai_chat::stream::ChatStreamTap):
+//! The twin of [`ChatStreamTap`](crate::spec::openai_chat::tap::ChatStreamTap):
 //! only `message_start`, `message_delta` and `error` events are JSON-parsed,
 //! chosen by their `event:` name (or the leading `{"type":"…"` of the data
 //! when a server omits the name), so long streams of deltas cost no parsing.
@@ -14,7 +14,7 @@
 
 use serde::Deserialize;
 
-use super::stream::event_type;
+use super::stream_decode::event_type;
 use super::wire::{WireError, WireUsage};
 use crate::framing::sse::SseEvent;
 use crate::ir::Usage;

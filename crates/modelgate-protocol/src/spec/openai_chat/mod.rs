@@ -1,8 +1,12 @@
 //! OpenAI Chat Completions (and every OpenAI-compatible server).
+//!
+//! The same parts as every format folder (see `spec/mod.rs`).
 
 pub mod error;
 pub mod request;
+mod request_encode;
 pub mod response;
-pub mod stream;
-pub mod stream_codec;
+pub mod stream_decode;
+pub mod stream_encode;
+pub mod tap;
 pub mod wire;

@@ -54,22 +54,21 @@
 //!   gateway needs it; the client's own wish is honoured by the encoder.
 //! * `extra` is not sent: it belongs to a same-format target (passthrough).
 
-mod encode;
 mod messages;
 
-pub use encode::encode_request;
+pub use super::request_encode::encode_request;
 pub(crate) use messages::decode_assistant;
 
 use serde_json::{Value, json};
 
 use crate::ir::{ChatRequest, GatewayError, Reasoning, ResponseFormat, Tool, ToolChoice};
 
-type Result<T> = std::result::Result<T, GatewayError>;
+pub(super) type Result<T> = std::result::Result<T, GatewayError>;
 
 /// OpenAI's limit on function names.
-const NAME_MAX: usize = 64;
+pub(super) const NAME_MAX: usize = 64;
 
-fn bad(param: impl Into<String>, message: impl Into<String>) -> GatewayError {
+pub(super) fn bad(param: impl Into<String>, message: impl Into<String>) -> GatewayError {
     GatewayError::invalid_request(message).with_param(param)
 }
 

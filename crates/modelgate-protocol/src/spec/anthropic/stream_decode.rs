@@ -1,8 +1,5 @@
 //! Anthropic Messages streams: upstream SSE → [`StreamEvent`]s
-//! ([`StreamDecoder`]) and [`StreamEvent`]s → SSE for an Anthropic client
-//! ([`StreamEncoder`]).
-//!
-//! Decoder:
+//! ([`StreamDecoder`]).
 //!
 //! * The event name (`event:`) decides, else the data's `type`. Upstream
 //!   block indices are kept. Tool names are mapped back to the client's.
@@ -20,8 +17,6 @@
 //! * [`StreamDecoder::finish`] reports a stream that ended before
 //!   `message_stop` (and without an error) as an `Error` with code
 //!   `stream_truncated`.
-//!
-//! Encoder: see the `stream_encode` module (re-exported here).
 
 use std::collections::HashSet;
 
@@ -29,7 +24,6 @@ use serde::Deserialize;
 
 use super::error::kind_of;
 use super::response::stop_reason;
-pub use super::stream_encode::StreamEncoder;
 use super::wire::{WireBlock, WireError, WireUsage};
 use crate::framing::sse::SseEvent;
 use crate::ir::{BlockStart, Delta, ErrorKind, GatewayError, StreamEvent, Usage};

@@ -1,9 +1,9 @@
 //! Encoding a canonical request for an OpenAI-compatible endpoint (the
-//! rules are in the parent module's docs).
+//! rules are in the docs of the `request` module).
 
 use serde_json::{Map, Value, json};
 
-use super::{NAME_MAX, Result, bad};
+use super::request::{NAME_MAX, Result, bad};
 use crate::ir::{
     ChatRequest, Content, ImageSource, Reasoning, ResponseFormat, Role, Tool, ToolChoice,
 };
