@@ -3,7 +3,7 @@
 
 use crate::framing::sse::SseEvent;
 use crate::ir::{ChatRequest, ChatResponse, GatewayError, StreamEvent};
-use crate::spec::{Spec, anthropic, openai_chat};
+use crate::spec::{Spec, anthropic, openai_chat, openai_responses};
 use crate::translate::{Context, Target, ToolNames};
 
 /// A wire format a client or an endpoint speaks.
@@ -11,6 +11,7 @@ use crate::translate::{Context, Target, ToolNames};
 pub enum Format {
     OpenAiChat,
     Anthropic,
+    OpenAiResponses,
 }
 
 impl Format {
@@ -19,6 +20,7 @@ impl Format {
         match spec {
             Spec::OpenAiChatCompletions => Some(Format::OpenAiChat),
             Spec::Anthropic => Some(Format::Anthropic),
+            Spec::OpenAiResponses => Some(Format::OpenAiResponses),
             _ => None,
         }
     }
@@ -27,6 +29,7 @@ impl Format {
         match self {
             Format::OpenAiChat => "OpenAI Chat Completions",
             Format::Anthropic => "Anthropic Messages",
+            Format::OpenAiResponses => "OpenAI Responses",
         }
     }
 
@@ -34,6 +37,7 @@ impl Format {
         match self {
             Format::OpenAiChat => openai_chat::request::decode_request(body),
             Format::Anthropic => anthropic::request::decode_request(body),
+            Format::OpenAiResponses => openai_responses::request::decode_request(body),
         }
     }
 
@@ -46,6 +50,9 @@ impl Format {
         match self {
             Format::OpenAiChat => openai_chat::request::encode_request(req, target, names),
             Format::Anthropic => anthropic::request::encode_request(req, target, names),
+            Format::OpenAiResponses => {
+                openai_responses::request::encode_request(req, target, names)
+            }
         }
     }
 
@@ -53,6 +60,7 @@ impl Format {
         match self {
             Format::OpenAiChat => openai_chat::response::decode_response(body, ctx),
             Format::Anthropic => anthropic::response::decode_response(body, ctx),
+            Format::OpenAiResponses => openai_responses::response::decode_response(body, ctx),
         }
     }
 
@@ -60,6 +68,7 @@ impl Format {
         match self {
             Format::OpenAiChat => openai_chat::response::encode_response(resp, ctx),
             Format::Anthropic => anthropic::response::encode_response(resp, ctx),
+            Format::OpenAiResponses => openai_responses::response::encode_response(resp, ctx),
         }
     }
 
@@ -68,6 +77,7 @@ impl Format {
         match self {
             Format::OpenAiChat => openai_chat::error::encode_error(err),
             Format::Anthropic => anthropic::error::encode_error(err),
+            Format::OpenAiResponses => openai_responses::error::encode_error(err),
         }
     }
 
@@ -79,6 +89,9 @@ impl Format {
             Format::Anthropic => {
                 StreamDecoder::Anthropic(anthropic::stream_decode::StreamDecoder::new(ctx))
             }
+            Format::OpenAiResponses => StreamDecoder::OpenAiResponses(
+                openai_responses::stream_decode::StreamDecoder::new(ctx),
+            ),
         }
     }
 
@@ -90,6 +103,9 @@ impl Format {
             Format::Anthropic => {
                 StreamEncoder::Anthropic(anthropic::stream_encode::StreamEncoder::new(ctx))
             }
+            Format::OpenAiResponses => StreamEncoder::OpenAiResponses(
+                openai_responses::stream_encode::StreamEncoder::new(ctx),
+            ),
         }
     }
 }
@@ -98,6 +114,7 @@ impl Format {
 pub enum StreamDecoder {
     OpenAiChat(openai_chat::stream_decode::StreamDecoder),
     Anthropic(anthropic::stream_decode::StreamDecoder),
+    OpenAiResponses(openai_responses::stream_decode::StreamDecoder),
 }
 
 impl StreamDecoder {
@@ -105,6 +122,7 @@ impl StreamDecoder {
         match self {
             StreamDecoder::OpenAiChat(d) => d.feed(event, out),
             StreamDecoder::Anthropic(d) => d.feed(event, out),
+            StreamDecoder::OpenAiResponses(d) => d.feed(event, out),
         }
     }
 
@@ -113,6 +131,7 @@ impl StreamDecoder {
         match self {
             StreamDecoder::OpenAiChat(d) => d.finish(out),
             StreamDecoder::Anthropic(d) => d.finish(out),
+            StreamDecoder::OpenAiResponses(d) => d.finish(out),
         }
     }
 }
@@ -121,6 +140,7 @@ impl StreamDecoder {
 pub enum StreamEncoder {
     OpenAiChat(openai_chat::stream_encode::StreamEncoder),
     Anthropic(anthropic::stream_encode::StreamEncoder),
+    OpenAiResponses(openai_responses::stream_encode::StreamEncoder),
 }
 
 impl StreamEncoder {
@@ -128,6 +148,7 @@ impl StreamEncoder {
         match self {
             StreamEncoder::OpenAiChat(e) => e.encode(event, out),
             StreamEncoder::Anthropic(e) => e.encode(event, out),
+            StreamEncoder::OpenAiResponses(e) => e.encode(event, out),
         }
     }
 }

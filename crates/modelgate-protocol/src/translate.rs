@@ -1,7 +1,9 @@
 //! What a translation needs besides the request itself: the target's
 //! settings, and the per-request context that maps the answer back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::ir::ClientTool;
 
 /// How reasoning is asked of an OpenAI-compatible endpoint.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,6 +72,10 @@ pub struct Context {
     pub created: u64,
     /// Tool names as sent upstream → as the client declared them.
     pub tool_names: ToolNames,
+    /// The request's [`ChatRequest::client_tools`], for a Responses answer.
+    ///
+    /// [`ChatRequest::client_tools`]: crate::ir::ChatRequest::client_tools
+    pub client_tools: BTreeMap<String, ClientTool>,
 }
 
 /// Reversible renaming of tool names for a target's naming rules.

@@ -87,6 +87,7 @@ fn context(case: &Path) -> Context {
         include_usage: false,
         created: 1_700_000_000,
         tool_names: names,
+        ..Context::default()
     }
 }
 

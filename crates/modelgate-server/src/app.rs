@@ -69,6 +69,7 @@ pub fn router_for(state: Arc<AppState>, bind: Option<SocketAddr>) -> Router {
         .route("/healthz", get(healthz))
         .route("/v1/chat/completions", post(pipeline::chat_completions))
         .route("/v1/messages", post(pipeline::messages))
+        .route("/v1/responses", post(pipeline::responses))
         .route(
             "/v1/messages/count_tokens",
             post(count_tokens::count_tokens),

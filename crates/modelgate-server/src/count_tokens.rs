@@ -44,7 +44,7 @@ async fn count(
     body: &Bytes,
 ) -> Result<Response, GatewayError> {
     let mut request = parse(body)?;
-    let routed = route_request(state, &request).await?;
+    let routed = route_request(state, Format::Anthropic, &request).await?;
     let endpoint = routed.route.ready()?;
     if routed.target == Format::Anthropic {
         request.set_str("model", &routed.upstream_model);

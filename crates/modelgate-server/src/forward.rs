@@ -18,6 +18,7 @@ use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
 use modelgate_protocol::secret::{scrub, scrub_bytes};
 use modelgate_protocol::spec::anthropic::tap::MessagesStreamTap;
 use modelgate_protocol::spec::openai_chat::tap::{ChatStreamTap, StreamSummary};
+use modelgate_protocol::spec::openai_responses::tap::ResponsesStreamTap;
 use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
 use modelgate_upstream::{Endpoint, errors};
 
@@ -34,6 +35,7 @@ type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 pub enum Tap {
     OpenAiChat(ChatStreamTap),
     Anthropic(MessagesStreamTap),
+    OpenAiResponses(ResponsesStreamTap),
 }
 
 impl Tap {
@@ -41,6 +43,7 @@ impl Tap {
         match format {
             Format::OpenAiChat => Tap::OpenAiChat(ChatStreamTap::new()),
             Format::Anthropic => Tap::Anthropic(MessagesStreamTap::new()),
+            Format::OpenAiResponses => Tap::OpenAiResponses(ResponsesStreamTap::new()),
         }
     }
 
@@ -48,6 +51,7 @@ impl Tap {
         match self {
             Tap::OpenAiChat(t) => t.observe(chunk),
             Tap::Anthropic(t) => t.observe(chunk),
+            Tap::OpenAiResponses(t) => t.observe(chunk),
         }
     }
 
@@ -56,6 +60,9 @@ impl Tap {
         match self {
             Tap::OpenAiChat(_) => b"data: [DONE]\n\n",
             Tap::Anthropic(_) => b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+            // Its terminal events carry the whole answer: one cannot be
+            // made up, so a Responses stream is complete or truncated.
+            Tap::OpenAiResponses(_) => b"",
         }
     }
 
@@ -63,6 +70,7 @@ impl Tap {
         match self {
             Tap::OpenAiChat(t) => t.summary(),
             Tap::Anthropic(t) => t.summary(),
+            Tap::OpenAiResponses(t) => t.summary(),
         }
     }
 }
@@ -493,5 +501,8 @@ pub fn usage_of_body(format: Format, body: &[u8]) -> Option<Usage> {
     match format {
         Format::OpenAiChat => modelgate_protocol::spec::openai_chat::tap::usage_of_body(body),
         Format::Anthropic => modelgate_protocol::spec::anthropic::tap::usage_of_body(body),
+        Format::OpenAiResponses => {
+            modelgate_protocol::spec::openai_responses::tap::usage_of_body(body)
+        }
     }
 }

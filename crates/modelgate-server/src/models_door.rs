@@ -41,7 +41,7 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         }
     }
     let body = match format {
-        Format::OpenAiChat => json!({"object": "list", "data": data}),
+        Format::OpenAiChat | Format::OpenAiResponses => json!({"object": "list", "data": data}),
         Format::Anthropic => {
             let id = |v: Option<&Value>| v.map_or(Value::Null, |m| m["id"].clone());
             json!({"data": data, "has_more": false, "first_id": id(data.first()), "last_id": id(data.last())})
@@ -79,7 +79,9 @@ pub async fn get(
 
 fn model_object(format: Format, id: &str, owner: &str) -> Value {
     match format {
-        Format::OpenAiChat => json!({"id": id, "object": "model", "created": 0, "owned_by": owner}),
+        Format::OpenAiChat | Format::OpenAiResponses => {
+            json!({"id": id, "object": "model", "created": 0, "owned_by": owner})
+        }
         Format::Anthropic => json!({
             "type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z"
         }),

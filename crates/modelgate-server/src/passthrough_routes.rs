@@ -82,7 +82,7 @@ async fn forward(
 ) -> Result<Response, GatewayError> {
     let caller = auth::gateway_caller(state, headers)?;
     let mut request = pipeline::parse(&body)?;
-    let routed = pipeline::route_request(state, &request).await?;
+    let routed = pipeline::route_request(state, Format::OpenAiChat, &request).await?;
     let endpoint = routed.route.ready()?;
     if endpoint.spec != Spec::OpenAiChatCompletions || endpoint.direct {
         let why = if endpoint.direct {

@@ -36,6 +36,15 @@ pub async fn chat_completions(
     handle(state, Format::OpenAiChat, headers, body).await
 }
 
+/// `POST /v1/responses`.
+pub async fn responses(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(state, Format::OpenAiResponses, headers, body).await
+}
+
 /// `POST /v1/messages`.
 pub async fn messages(
     State(state): State<Arc<AppState>>,
@@ -79,6 +88,7 @@ fn route_of(front: Format) -> &'static str {
     match front {
         Format::OpenAiChat => "/v1/chat/completions",
         Format::Anthropic => "/v1/messages",
+        Format::OpenAiResponses => "/v1/responses",
     }
 }
 
@@ -125,6 +135,7 @@ pub fn check_model_id(model: &str) -> Result<(), GatewayError> {
 /// Reads `model` from a body and resolves it.
 pub async fn route_request(
     state: &AppState,
+    front: Format,
     request: &JsonObject<'_>,
 ) -> Result<Routed, GatewayError> {
     let Some(model) = request.get_str("model") else {
@@ -137,7 +148,7 @@ pub async fn route_request(
     let model = model.into_owned();
     let resolved = resolve(state, &model).await?;
     let endpoint = resolved.route.ready()?;
-    let target = Format::of_spec(endpoint.spec).ok_or_else(|| {
+    let target = target_format(front, endpoint).ok_or_else(|| {
         GatewayError::new(
             ErrorKind::NotSupported,
             format!(
@@ -154,6 +165,16 @@ pub async fn route_request(
         upstream_model,
         target,
     })
+}
+
+/// The format a request is sent to the endpoint in: its spec's, except
+/// that a Responses client reaches an endpoint that also speaks Responses
+/// (Azure's v1 API) without translation.
+fn target_format(front: Format, endpoint: &Endpoint) -> Option<Format> {
+    if front == Format::OpenAiResponses && endpoint.speaks_responses() {
+        return Some(Format::OpenAiResponses);
+    }
+    Format::of_spec(endpoint.spec)
 }
 
 pub fn parse(body: &[u8]) -> Result<JsonObject<'_>, GatewayError> {
@@ -177,7 +198,7 @@ async fn chat(
 ) -> Result<Response, GatewayError> {
     let caller = auth::gateway_caller(state, headers)?;
     let mut request = parse(&body)?;
-    let routed = route_request(state, &request).await?;
+    let routed = route_request(state, front, &request).await?;
     let stream = request.get_bool("stream").unwrap_or(false);
     *log = Some(RequestLog {
         route: route_of(front),
@@ -214,7 +235,7 @@ async fn chat(
         body.clone()
     };
     drop(request);
-    let upstream = send(state, endpoint, upstream_body, &passed_on(headers)).await?;
+    let upstream = send(state, &routed, upstream_body, &passed_on(headers)).await?;
     respond_passthrough(state, &routed, front, strip_usage, upstream, log).await
 }
 
@@ -271,19 +292,29 @@ pub fn streamed(
     response
 }
 
-/// Sends the chat request with key fallback; an error status becomes the
+/// Sends the model request with key fallback; an error status becomes the
 /// endpoint's error, explained.
 pub async fn send(
     state: &AppState,
-    endpoint: &Endpoint,
+    routed: &Routed,
     body: Bytes,
     extra: &HeaderMap,
 ) -> Result<reqwest::Response, GatewayError> {
-    let upstream = dispatch::send(
+    let endpoint = routed.route.ready()?;
+    let op = match routed.target {
+        Format::OpenAiResponses if endpoint.spec != modelgate_protocol::Spec::OpenAiResponses => {
+            Operation::Responses
+        }
+        _ => Operation::Chat,
+    };
+    let url = endpoint
+        .model_url(op, &routed.upstream_model)
+        .map_err(GatewayError::internal)?;
+    let upstream = dispatch::send_to(
         endpoint,
         &state.cooldowns,
         Method::POST,
-        Operation::Chat,
+        url,
         Some(body),
         extra,
     )

@@ -41,6 +41,9 @@ pub fn stream_error(format: Format, err: &GatewayError) -> Vec<u8> {
             encode_data_event(&String::from_utf8_lossy(&format.encode_error(err))).into_bytes()
         }
         Format::Anthropic => modelgate_protocol::spec::anthropic::error::encode_error_event(err),
+        Format::OpenAiResponses => {
+            modelgate_protocol::spec::openai_responses::error::encode_error_event(err)
+        }
     }
 }
 

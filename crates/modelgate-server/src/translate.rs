@@ -47,10 +47,11 @@ pub async fn run(
         include_usage: request.include_usage,
         created: unix_secs(),
         tool_names: names,
+        client_tools: request.client_tools.clone(),
     };
     let upstream = pipeline::send(
         state,
-        endpoint,
+        &routed,
         Bytes::from(upstream_body),
         &http::HeaderMap::new(),
     )

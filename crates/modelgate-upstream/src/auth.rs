@@ -10,7 +10,12 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The operations the gateway performs on an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
+    /// The endpoint's own model operation (chat completions, messages,
+    /// responses: whatever its spec calls it).
     Chat,
+    /// `POST /responses`, for an endpoint that speaks Responses beside its
+    /// own spec (Azure's v1 API).
+    Responses,
     Models,
     CountTokens,
 }
@@ -21,6 +26,9 @@ pub fn path(spec: Spec, op: Operation) -> &'static str {
         (Spec::Anthropic, Operation::Chat) => "v1/messages",
         (Spec::Anthropic, Operation::Models) => "v1/models",
         (Spec::Anthropic, Operation::CountTokens) => "v1/messages/count_tokens",
+        (Spec::Anthropic, Operation::Responses) => "v1/responses",
+        (Spec::OpenAiResponses, Operation::Chat) => "responses",
+        (_, Operation::Responses) => "responses",
         (_, Operation::Chat) => "chat/completions",
         (_, Operation::Models) => "models",
         (_, Operation::CountTokens) => "chat/completions",

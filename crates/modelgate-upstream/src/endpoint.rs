@@ -120,6 +120,22 @@ impl Endpoint {
         }
     }
 
+    /// The URL of a model operation for the (mapped) model `model`. Most
+    /// specs ignore the model (it is in the body); Azure's classic API puts
+    /// the deployment in the path.
+    pub fn model_url(&self, op: Operation, _model: &str) -> Result<reqwest::Url, String> {
+        match op {
+            Operation::Chat => Ok(self.chat_url.clone()),
+            _ => reqwest::Url::parse(&self.url(op)).map_err(|e| format!("invalid URL: {e}")),
+        }
+    }
+
+    /// Whether the endpoint takes Responses requests as they are (a
+    /// Responses client's body is passed through rather than translated).
+    pub fn speaks_responses(&self) -> bool {
+        self.spec == Spec::OpenAiResponses
+    }
+
     /// The base URL with its credentials masked, for messages ([`redact_url`]).
     pub fn display_url(&self) -> String {
         redact_url(&self.base_url)

@@ -12,7 +12,9 @@ pub mod usage;
 
 pub use content::{Content, ImageSource, SIGNED_BY_ANTHROPIC};
 pub use error::{ErrorKind, GatewayError};
-pub use request::{ChatRequest, Message, Reasoning, ResponseFormat, Role, Tool, ToolChoice};
+pub use request::{
+    ChatRequest, ClientTool, Message, Reasoning, ResponseFormat, Role, Tool, ToolChoice,
+};
 pub use response::{ChatResponse, StopKind, StopReason};
 pub use stream::{BlockStart, Delta, StreamEvent};
 pub use usage::Usage;

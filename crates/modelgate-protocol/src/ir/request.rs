@@ -1,5 +1,7 @@
 //! The canonical chat request.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::content::Content;
@@ -35,6 +37,35 @@ pub struct ChatRequest {
     pub user: Option<String>,
     /// Fields the decoder did not understand, kept for a target of the same format.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Tools the client declared in a shape other formats lack (a function
+    /// inside a Responses `namespace`, a free-form `custom` tool), by their
+    /// canonical name, so the answer can give them back in that shape.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub client_tools: BTreeMap<String, ClientTool>,
+    /// Hosted tools the client offered that the target cannot run (e.g.
+    /// `web_search`), left out of the upstream request. The gateway names
+    /// them in the `x-modelgate-dropped-tools` response header.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_tools: Vec<String>,
+}
+
+/// How a client declared a tool whose canonical form is a plain function.
+///
+/// A Responses `namespace` tool groups functions: the canonical name of
+/// function `F` in namespace `N` is `N.F` (a dot, which no target allows, so
+/// every encoder renames it reversibly and the answer maps back exactly).
+/// A `custom` tool takes free-form text: canonically a function with one
+/// string parameter `input`, given back as a `custom_tool_call`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientTool {
+    /// The namespace the function was declared in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The tool's own name (without the namespace).
+    pub name: String,
+    /// A free-form `custom` tool.
+    #[serde(default)]
+    pub custom: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

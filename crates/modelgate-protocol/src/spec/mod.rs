@@ -21,6 +21,7 @@
 
 pub mod anthropic;
 pub mod openai_chat;
+pub mod openai_responses;
 
 use std::fmt;
 use std::str::FromStr;
@@ -68,7 +69,10 @@ impl Spec {
     /// The others are accepted in configuration and answer a clear
     /// "not yet supported" error when used.
     pub const fn is_supported(self) -> bool {
-        matches!(self, Spec::OpenAiChatCompletions | Spec::Anthropic)
+        matches!(
+            self,
+            Spec::OpenAiChatCompletions | Spec::OpenAiResponses | Spec::Anthropic
+        )
     }
 
     /// Names an endpoint may not take because they would read as a built-in

@@ -1,0 +1,20 @@
+//! OpenAI Responses streams → canonical [`StreamEvent`]s ([`StreamDecoder`]).
+
+use crate::framing::sse::SseEvent;
+use crate::ir::StreamEvent;
+use crate::translate::Context;
+
+/// Reads a Responses endpoint's typed SSE events.
+#[derive(Debug)]
+pub struct StreamDecoder {}
+
+impl StreamDecoder {
+    pub fn new(_ctx: &Context) -> Self {
+        Self {}
+    }
+
+    pub fn feed(&mut self, _event: &SseEvent, _out: &mut Vec<StreamEvent>) {}
+
+    /// The upstream's stream ended.
+    pub fn finish(&mut self, _out: &mut Vec<StreamEvent>) {}
+}
