@@ -32,6 +32,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use crate::framing::sse::SseEvent;
 use crate::ir::Usage;
 
 /// The id of output item `index` of response `response_id`, e.g.
@@ -106,6 +107,16 @@ pub fn unwrap_encrypted(value: &str) -> Encrypted<'_> {
         },
         _ => native,
     }
+}
+
+/// The `type` of a stream event: its `event:` name, else the data's
+/// leading `{"type":"…"` (OpenAI writes `type` first), without parsing.
+pub fn event_type(event: &SseEvent) -> Option<&str> {
+    if let Some(name) = event.event.as_deref() {
+        return Some(name);
+    }
+    let rest = event.data.trim_start().strip_prefix("{\"type\":\"")?;
+    rest.split('"').next()
 }
 
 /// A field that may be absent or `null`: either way its default.
