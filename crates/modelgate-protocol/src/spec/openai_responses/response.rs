@@ -28,13 +28,19 @@
 //! # Decoding (an endpoint's answer → canonical)
 //!
 //! * Items in order: message parts (`output_text` → text, `refusal` →
-//!   refusal); `reasoning` → reasoning signed by [`SIGNED_BY_RESPONSES`]
-//!   (summary texts joined by a blank line, `encrypted_content` as the
-//!   signature) when it has summary text or no `encrypted_content`, else
-//!   redacted reasoning; `function_call` → a tool call (the name mapped back
-//!   with `ctx.tool_names`, `NS.NAME` when it has a `namespace`);
+//!   refusal); `reasoning` → reasoning (summary texts joined by a blank
+//!   line) when it has summary text or no `encrypted_content`, its
+//!   `encrypted_content` the signature, signed by [`SIGNED_BY_RESPONSES`];
+//!   without summary text, redacted reasoning of the same signer. A value in
+//!   the gateway's `mg1:` envelope (our own answer read back, or another
+//!   gateway upstream) gives back the block it was made from, so
+//!   `decode(encode(x))` keeps `x`'s reasoning.
+//! * `function_call` → a tool call (the name mapped back with
+//!   `ctx.tool_names`, `NS.NAME` when it has a `namespace`);
 //!   `custom_tool_call` → a tool call with arguments `{"input": …}`; hosted
 //!   tool items are skipped.
+//! * A `queued` or `in_progress` answer (a background response) is an
+//!   error: the gateway does not poll.
 //! * Stop: see [`stop_reason`]; the native value is the `status`.
 //! * A `failed` status or an `error` (object or top-level envelope) is that
 //!   error; a body that is not a response is a 502 that says what it
