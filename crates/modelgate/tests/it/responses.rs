@@ -139,3 +139,115 @@ async fn an_upstream_error_on_a_stored_response_is_passed_on_with_its_status() {
         message(&answer)
     );
 }
+
+fn completed(model: &str) -> serde_json::Value {
+    json!({
+        "id": "resp_1", "object": "response", "created_at": 1, "status": "completed",
+        "model": model, "output": [{"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+            "content": [{"type": "output_text", "text": "hello", "annotations": []}]}],
+        "usage": {"input_tokens": 12, "input_tokens_details": {"cached_tokens": 4},
+                  "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 17}
+    })
+}
+
+/// The rows the gateway recorded: (endpoint, model, requests, input, cached, output).
+async fn recorded(gw: &Gateway) -> Vec<(String, String, u64, u64, u64, u64)> {
+    gw.state.usage.flush().await;
+    let rows = gw.state.store.usage_summary().await.unwrap();
+    rows.iter()
+        .map(|r| {
+            (
+                r.endpoint.clone(),
+                r.model.clone(),
+                r.requests,
+                r.input_tokens,
+                r.cached_tokens,
+                r.output_tokens,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_responses_request_passes_through_with_the_model_mapped_and_usage_recorded() {
+    let upstream = FakeUpstream::start(|req| {
+        let model = req.json()["model"].as_str().unwrap_or_default().to_owned();
+        Reply::json(200, &completed(&model))
+    })
+    .await;
+    let gw = Gateway::start(&config(&[format!(
+        "{}    model_map: {{codex: gpt-5-codex}}\n",
+        responses_endpoint("oai", &upstream.url("/v1"))
+    )]))
+    .await;
+    let sent = json!({
+        "model": "oai/codex", "input": "hi", "store": true, "previous_response_id": "resp_0",
+        "tools": [{"type": "web_search"}], "include": ["reasoning.encrypted_content"]
+    });
+    let answer = gw.post("/v1/responses", &sent).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    assert_eq!(answer.json["output"][0]["content"][0]["text"], "hello");
+    let got = upstream.last();
+    assert_eq!(got.path, "/v1/responses");
+    assert_eq!(got.bearer(), Some(KEY));
+    let mut expected = sent.clone();
+    expected["model"] = json!("gpt-5-codex");
+    assert_eq!(got.json(), expected, "only the model is edited");
+    assert_eq!(
+        recorded(&gw).await,
+        [("oai".into(), "gpt-5-codex".into(), 1, 12, 4, 5)]
+    );
+}
+
+#[tokio::test]
+async fn a_responses_stream_passes_through_byte_for_byte_and_its_usage_is_recorded() {
+    let done = completed("gpt-5");
+    let stream = format!(
+        "event: response.created\ndata: {}\n\n\
+         event: response.output_text.delta\ndata: {}\n\n\
+         event: response.completed\ndata: {}\n\n",
+        json!({"type": "response.created", "sequence_number": 0, "response": {"id": "resp_1", "status": "in_progress", "output": []}}),
+        json!({"type": "response.output_text.delta", "sequence_number": 1, "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": "hello"}),
+        json!({"type": "response.completed", "sequence_number": 2, "response": done}),
+    );
+    let body = stream.clone();
+    let upstream = FakeUpstream::start(move |_| Reply::sse(body.clone())).await;
+    let gw = Gateway::start(&config(&[responses_endpoint("oai", &upstream.url("/v1"))])).await;
+    let response = gw
+        .http
+        .post(format!("{}/v1/responses", gw.url))
+        .json(&json!({"model": "oai/gpt-5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), stream);
+    assert_eq!(
+        recorded(&gw).await,
+        [("oai".into(), "gpt-5".into(), 1, 12, 4, 5)]
+    );
+}
+
+#[tokio::test]
+async fn a_responses_stream_cut_before_its_terminal_event_ends_with_an_error_event() {
+    let stream = format!(
+        "event: response.created\ndata: {}\n\n",
+        json!({"type": "response.created", "sequence_number": 0, "response": {"id": "resp_1", "status": "in_progress", "output": []}}),
+    );
+    let upstream = FakeUpstream::start(move |_| Reply::sse(stream.clone())).await;
+    let gw = Gateway::start(&config(&[responses_endpoint("oai", &upstream.url("/v1"))])).await;
+    let response = gw
+        .http
+        .post(format!("{}/v1/responses", gw.url))
+        .json(&json!({"model": "oai/gpt-5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    let last = text.trim_end().rsplit("\n\n").next().unwrap();
+    assert!(last.starts_with("event: error\ndata: "), "{text}");
+    let data: serde_json::Value =
+        serde_json::from_str(last.trim_start_matches("event: error\ndata: ")).unwrap();
+    assert_eq!(data["type"], "error");
+    assert_eq!(data["code"], "stream_truncated");
+}
