@@ -19,7 +19,7 @@
 //!
 //! `POST /v1/responses` does the same in OpenAI Responses' format (see
 //! `responses.rs`: a reasoning item when `reasoning` is asked for, the
-//! request's settings echoed).
+//! request's settings echoed; `--canned` does not apply to it).
 //!
 //! Flags: `--listen ADDR` (default 127.0.0.1:0), `--threads N` (default: one
 //! per CPU), `--chunks N`, `--delay-ms MS`
