@@ -10,6 +10,9 @@
 
 use serde_json::{Value, json};
 
+/// Errors and the model list are Chat Completions' (`{"error": {..}}`).
+pub use crate::openai::{error, model_list};
+
 /// Usage without cache or reasoning tokens.
 pub fn usage(input: u64, output: u64) -> Value {
     usage_with(input, 0, output, 0)
