@@ -8,6 +8,7 @@
 //! ```
 
 pub mod anthropic;
+pub mod azure;
 pub mod openai;
 mod server;
 

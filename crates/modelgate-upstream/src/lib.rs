@@ -12,6 +12,7 @@
 //! endpoint's secrets ([`Endpoint::secrets`]).
 
 pub mod auth;
+pub mod azure;
 pub mod body;
 pub mod client;
 pub mod cooldown;
@@ -19,6 +20,7 @@ pub mod dispatch;
 pub mod endpoint;
 pub mod errors;
 pub mod keytest;
+mod keytest_azure;
 pub mod models;
 pub mod probe;
 
