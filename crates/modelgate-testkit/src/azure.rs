@@ -459,7 +459,12 @@ fn stream(model: &str, outcome: &Outcome, include_usage: bool) -> String {
             let mut call = tool_call(name);
             call["index"] = json!(0);
             call["function"]["arguments"] = json!("");
-            out.push_str(&chunk(model, json!({"tool_calls": [call]}), None, json!({})));
+            out.push_str(&chunk(
+                model,
+                json!({"tool_calls": [call]}),
+                None,
+                json!({}),
+            ));
             for piece in ["{\"city\":", "\"Paris\"}"] {
                 let delta = json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]});
                 out.push_str(&chunk(model, delta, None, json!({})));
