@@ -20,6 +20,11 @@ use crate::{AzureAuth, EndpointConfig};
 /// The API version used when `api_version` is not set.
 pub const DEFAULT_API_VERSION: &str = "v1";
 
+/// The URL of an Azure resource given its name: `https://{name}.openai.azure.com`.
+pub fn azure_resource_url(name: &str) -> String {
+    format!("https://{name}.openai.azure.com")
+}
+
 impl EndpointConfig {
     /// The Azure API version to call: `api_version`, else [`DEFAULT_API_VERSION`].
     pub fn azure_api_version(&self) -> &str {

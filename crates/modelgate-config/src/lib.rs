@@ -63,7 +63,7 @@ mod types;
 mod validate;
 mod vars;
 
-pub use azure::{DEFAULT_API_VERSION, is_api_version};
+pub use azure::{DEFAULT_API_VERSION, azure_resource_url, is_api_version};
 pub use duration::DurationError;
 pub use load::{Config, ConfigError, load_file, parse_str};
 pub use schema::json_schema;

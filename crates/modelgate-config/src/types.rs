@@ -198,7 +198,7 @@ impl EndpointConfig {
     pub fn effective_base_url(&self) -> String {
         match (&self.resource_name, self.base_url.is_empty()) {
             (Some(resource), true) if self.spec == Spec::Azure => {
-                format!("https://{resource}.openai.azure.com")
+                crate::azure_resource_url(resource)
             }
             _ => self.base_url.clone(),
         }
