@@ -212,10 +212,14 @@ pub fn list_urls(azure: &Azure, base: &str) -> Vec<String> {
 /// The deployment a request named: the path segment after `deployments`
 /// (classic API), else the body's `model` (v1 API).
 pub fn deployment_of(url: &reqwest::Url, body: Option<&[u8]>) -> Option<String> {
-    let mut segments = url.path_segments()?;
-    if segments.any(|s| s == "deployments")
-        && let Some(name) = segments.next()
-    {
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    // The last `openai/deployments/NAME`: a proxy's prefix may hold anything.
+    let named = segments
+        .windows(3)
+        .rev()
+        .find(|w| w[0] == "openai" && w[1] == "deployments")
+        .map(|w| w[2]);
+    if let Some(name) = named {
         return Some(crate::endpoint::percent_decode(name));
     }
     let body: serde_json::Value = serde_json::from_slice(body?).ok()?;

@@ -388,7 +388,7 @@ async fn the_key_test_checks_lists_and_a_deployment() {
         report.hint
     );
 
-    // v1 with an Entra token.
+    // v1 with an Entra token: the deployment goes as the body's model.
     let ep = endpoint(json!({
         "base_url": upstream.url(""), "auth": "bearer", "api_key": "fake-entra-token",
         "models": {"default": ["fake-mini"]},
@@ -396,7 +396,19 @@ async fn the_key_test_checks_lists_and_a_deployment() {
     let report = &test_keys(&ep).await[0];
     assert_eq!(report.verdict, Verdict::Ok, "{report:?}");
     assert_eq!(upstream.last().path, "/openai/v1/chat/completions");
+    assert_eq!(upstream.last().json(), json!({"model": "fake-mini"}));
     assert_eq!(upstream.last().bearer(), Some("fake-entra-token"));
+    let ep = endpoint(json!({
+        "base_url": upstream.url(""), "api_key": "fake-azure-key",
+        "models": {"default": ["gpt-5"]},
+    }));
+    let report = &test_keys(&ep).await[0];
+    assert_eq!(report.verdict, Verdict::NotFound, "{report:?}");
+    assert!(
+        report.hint.contains("no deployment named `gpt-5`"),
+        "{}",
+        report.hint
+    );
 }
 
 #[tokio::test]
@@ -459,4 +471,10 @@ fn deployment_urls_encode_the_name_as_one_segment() {
         Some("dep-1")
     );
     assert_eq!(deployment_of(&v1, Some(b"{}")), None);
+    let proxied =
+        reqwest::Url::parse("https://apim/deployments/x/openai/v1/chat/completions").unwrap();
+    assert_eq!(
+        deployment_of(&proxied, Some(br#"{"model":"dep-2"}"#)).as_deref(),
+        Some("dep-2")
+    );
 }

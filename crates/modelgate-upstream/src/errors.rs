@@ -34,8 +34,13 @@ pub fn network_error(ep: &Endpoint, err: &reqwest::Error) -> GatewayError {
             ep.name
         )
     } else if cause.contains("dns") || cause.contains("resolve") || cause.contains("lookup") {
+        let check = if ep.azure.is_some() {
+            "Check `resource_name` (or `base_url`): it names the Azure resource"
+        } else {
+            "Check the base URL"
+        };
         format!(
-            "could not resolve the host of endpoint `{}` ({at}): {cause}. Check the base URL",
+            "could not resolve the host of endpoint `{}` ({at}): {cause}. {check}",
             ep.name
         )
     } else {

@@ -16,7 +16,7 @@
 //! model list (404 at step 1) whose chat route accepts the key is `ok`.
 //! A direct endpoint has no model list: it gets step 2 only, at its URL.
 //! An Azure endpoint takes the same steps at its own URLs
-//! ([`crate::keytest_azure`]).
+//! (`keytest_azure.rs`).
 
 use std::time::Duration;
 
@@ -288,7 +288,14 @@ pub(crate) async fn send(
     method: Method,
     url: &str,
 ) -> Result<reqwest::Response, NoAnswer> {
-    let request = probe::request(ep, key, ep.spec, method, url);
+    send_request(ep, probe::request(ep, key, ep.spec, method, url)).await
+}
+
+/// Sends a probe request the caller built, bounded as [`send`]'s.
+pub(crate) async fn send_request(
+    ep: &Endpoint,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, NoAnswer> {
     let timeout = ep.timeouts.first_byte.0.min(Duration::from_secs(30));
     match tokio::time::timeout(timeout, request.send()).await {
         Err(_) => Err(NoAnswer {

@@ -4,8 +4,9 @@
 //! 1. The model lists the gateway fetches ([`azure::list_urls`]), in
 //!    order: a list the resource does not serve (404, 400, 405) moves on;
 //!    a 401/403/429 is the verdict.
-//! 2. `POST {}` to the chat URL of a deployment: the first configured model
-//!    (after `model_map`), else the placeholder [`PROBE_DEPLOYMENT`]. A
+//! 2. `POST {}` to the chat URL of a deployment (on the v1 API, `POST
+//!    {"model": deployment}`): the first configured model (after
+//!    `model_map`), else the placeholder [`PROBE_DEPLOYMENT`]. A
 //!    400 (the empty body refused) means the key, the api-version and the
 //!    deployment are right; `DeploymentNotFound` means the key and the
 //!    api-version are right, and is only a problem for a configured
@@ -19,7 +20,7 @@ use crate::auth::Operation;
 use crate::azure::{self, Azure};
 use crate::endpoint::{Endpoint, redact_url};
 use crate::errors;
-use crate::keytest::{FORBIDDEN, KeyReport, RATE_LIMITED, Verdict, send};
+use crate::keytest::{FORBIDDEN, KeyReport, RATE_LIMITED, Verdict, send, send_request};
 
 /// The deployment the chat probe names when none is configured: a name no
 /// one gives a deployment, so the answer is "no such deployment" once the
@@ -72,7 +73,7 @@ pub(crate) async fn probe(
     chat(ep, azure, key, shown).await
 }
 
-/// Step 2: `POST {}` to a deployment's chat URL.
+/// Step 2: `POST {}` to a deployment's chat URL (on v1, the deployment as `model`).
 async fn chat(ep: &Endpoint, azure: &Azure, key: Option<&ApiKey>, shown: &str) -> KeyReport {
     let configured = azure.probe_deployment.as_deref();
     let deployment = configured.unwrap_or(PROBE_DEPLOYMENT);
@@ -80,7 +81,12 @@ async fn chat(ep: &Endpoint, azure: &Azure, key: Option<&ApiKey>, shown: &str) -
         Ok(url) => url,
         Err(e) => return KeyReport::new(shown, Verdict::Error, None, e),
     };
-    let response = match send(ep, key, Method::POST, url.as_str()).await {
+    let mut request = crate::probe::request(ep, key, ep.spec, Method::POST, url.as_str());
+    if azure.is_v1() {
+        // The v1 API finds the deployment in the body.
+        request = request.body(serde_json::json!({ "model": deployment }).to_string());
+    }
+    let response = match send_request(ep, request).await {
         Ok(response) => response,
         Err(report) => return report.for_key(shown),
     };
