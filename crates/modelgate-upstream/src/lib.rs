@@ -6,7 +6,8 @@
 //! a request with key fallback; [`keytest`] and [`models`] are the two other
 //! things the gateway asks of an endpoint. [`body`] reads answers with a
 //! ceiling on memory; [`probe`] asks a server cheap questions when a route
-//! is missing, for [`errors::explain_404`] and the key test. Everything an
+//! is missing, for [`errors::explain_404`] and the key test; [`azure`] holds
+//! Azure OpenAI's URLs, auth and error hints. Everything an
 //! upstream sends (headers, numbers, bodies) is read so that nothing in it
 //! can panic or grow memory without bound, and every error path masks the
 //! endpoint's secrets ([`Endpoint::secrets`]).
