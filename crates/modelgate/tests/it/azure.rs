@@ -3,8 +3,8 @@
 //! deployment as the (mapped) model, `api-key` and Entra bearer auth,
 //! both front doors, both content filters, hints, listing and key test.
 //!
-//! The Responses front door to an Azure v1 endpoint (passed through to
-//! `/openai/v1/responses`) is tested once the Responses codec lands.
+//! The Responses front door reaches a v1 endpoint by passthrough (to
+//! `/openai/v1/responses`) and a classic one by translation.
 
 use modelgate_testkit::FakeUpstream;
 use modelgate_testkit::azure::{self as fake, ANSWER_TRIGGER, PROMPT_TRIGGER, Resource};
@@ -454,4 +454,95 @@ fn config_errors_name_the_field() {
             .contains("(here `https://r.openai.azure.com`)"),
         "{err}"
     );
+}
+
+fn responses_body(model: &str, text: &str, stream: bool) -> Value {
+    json!({"model": model, "input": text, "stream": stream, "store": false})
+}
+
+#[tokio::test]
+async fn responses_clients_pass_through_to_v1_and_are_translated_for_classic_deployments() {
+    let (upstream, gw) = two_endpoints().await;
+
+    // v1: the Responses body goes to /openai/v1/responses, only the model mapped.
+    let sent = responses_body("az1/gpt-4o-mini", "hi", false);
+    let answer = gw.post("/v1/responses", &sent).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    assert_eq!(answer.json["object"], "response");
+    assert_eq!(answer.headers["x-modelgate-endpoint"], "az1");
+    let got = upstream.last();
+    assert_eq!(got.path, "/openai/v1/responses");
+    assert_eq!(got.header("api-key"), Some(KEY));
+    let mut expected = sent.clone();
+    expected["model"] = json!("fake-mini");
+    assert_eq!(got.json(), expected, "passed through, the deployment as model");
+
+    // Classic: translated to the deployment's chat completions.
+    let answer = gw
+        .post("/v1/responses", &responses_body("az/gpt-4o", "hi", false))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    assert_eq!(answer.json["model"], "az/gpt-4o");
+    assert_eq!(answer.json["status"], "completed");
+    assert_eq!(answer.json["output"][0]["content"][0]["text"], "echo: hi");
+    let got = upstream.last();
+    assert_eq!(
+        got.path,
+        "/openai/deployments/fake-deployment/chat/completions?api-version=2024-10-21"
+    );
+    assert_eq!(got.json()["messages"][0]["content"], "hi");
+
+    // Classic, streamed: typed events ending with response.completed.
+    let (status, text) = stream_text(
+        &gw,
+        "/v1/responses",
+        &responses_body("az/gpt-4o", "hello you", true),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let events = sse_data(&text);
+    assert_eq!(events[0]["type"], "response.created", "{text}");
+    let said: String = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.delta")
+        .filter_map(|e| e["delta"].as_str())
+        .collect();
+    assert_eq!(said, "echo: hello you");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.completed", "{text}");
+    assert_eq!(
+        last["response"]["output"][0]["content"][0]["text"],
+        "echo: hello you"
+    );
+}
+
+#[tokio::test]
+async fn a_withheld_answer_reaches_a_responses_client_as_a_content_filter_stop() {
+    let (_upstream, gw) = two_endpoints().await;
+    let prompt = format!("please {ANSWER_TRIGGER}");
+    let answer = gw
+        .post("/v1/responses", &responses_body("az/gpt-4o", &prompt, false))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    assert_eq!(answer.json["status"], "incomplete");
+    assert_eq!(
+        answer.json["incomplete_details"]["reason"],
+        "content_filter"
+    );
+    let parts = &answer.json["output"][0]["content"];
+    assert!(
+        parts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["refusal"] == WITHHELD || p["text"] == WITHHELD),
+        "the client is told why: {parts}"
+    );
+
+    let prompt = format!("please {PROMPT_TRIGGER}");
+    let answer = gw
+        .post("/v1/responses", &responses_body("az/gpt-4o", &prompt, false))
+        .await;
+    assert_eq!(answer.status, 400, "{:?}", answer.json);
+    assert_eq!(answer.json["error"]["code"], "content_filter");
 }
