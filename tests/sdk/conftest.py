@@ -31,6 +31,8 @@ DEFAULT_BIN_DIR = REPO_ROOT / "target" / "debug"
 
 # The keys the gateway sends upstream. Tests check they never reach a client.
 UPSTREAM_KEY = "sk-fake-upstream-key-1234"
+# The fake Azure resource's key (`modelgate_testkit::azure::Resource::default`).
+AZURE_KEY = "fake-azure-key"
 ANTHROPIC_UPSTREAM_KEY = "sk-ant-fake-key-5678"
 RESPONSES_UPSTREAM_KEY = "sk-fake-responses-key-4321"
 # The keys of the endpoints the Responses tests' 429s go to (see `_config`).
@@ -155,7 +157,7 @@ SLOW_IDLE_TIMEOUT = "500ms"
 SLOW_CHUNK_DELAY_MS = "10000"
 
 
-def _config(upstream_url: str, slow_upstream_url: str) -> str:
+def _config(upstream_url: str, slow_upstream_url: str, azure_url: str) -> str:
     # `limited` points at the same fake with its own key. It exists only for
     # the 429 test: the gateway puts a key that got a 429 in cooldown for
     # the whole endpoint (1s when the upstream sends no Retry-After), which
@@ -178,6 +180,10 @@ def _config(upstream_url: str, slow_upstream_url: str) -> str:
     # tests that call every listed model do not change; `resp/fake-model`
     # reaches it. The three `limited-resp-*` endpoints (one per spec) are the
     # Responses tests' 429 endpoints, for the cooldown reason above.
+    #
+    # `az` (a dated api-version: classic deployment URLs) and `az-v1`
+    # point at the fake Azure resource (`fake-upstream --azure`), whose
+    # deployments are `fake-deployment` and `fake-mini`.
     return f"""\
 endpoints:
   - name: fake
@@ -244,21 +250,37 @@ endpoints:
     base_url: {upstream_url}/v1
     api_key: {RESPONSES_LIMITED_KEYS[2]}
     models: {{default: [], fetch: false}}
+  - name: az
+    spec: azure
+    base_url: {azure_url}
+    api_version: 2024-10-21
+    api_key: {AZURE_KEY}
+    models: {{default: [], fetch: false}}
+    model_map: {{gpt-4o: fake-deployment}}
+  - name: az-v1
+    spec: azure
+    base_url: {azure_url}/openai/v1
+    api_key: {AZURE_KEY}
+    models: {{default: [], fetch: false}}
+    model_map: {{gpt-4o-mini: fake-mini}}
 """
 
 
 class _Upstreams:
-    def __init__(self, url: str, slow_url: str, work: Path, env: dict[str, str]):
+    def __init__(
+        self, url: str, slow_url: str, azure_url: str, work: Path, env: dict[str, str]
+    ):
         self.url = url
         self.slow_url = slow_url
+        self.azure_url = azure_url
         self.work = work
         self.env = env
 
 
 @pytest.fixture(scope="session")
 def upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Upstreams]:
-    """Starts two fake-upstreams (one slow). Both are stopped at the end of
-    the session, whatever the tests did."""
+    """Starts three fake-upstreams (one slow, one an Azure resource). All are
+    stopped at the end of the session, whatever the tests did."""
     fake_bin = _binary("FAKE_UPSTREAM_BIN", "fake-upstream")
     work = tmp_path_factory.mktemp("modelgate")
     env = _child_env()
@@ -286,10 +308,19 @@ def upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Upstreams]:
         stack.callback(slow_upstream.stop)
         slow_upstream_url = slow_upstream.wait_for_url("fake-upstream listening on ")
 
-        config = work / "modelgate.yaml"
-        config.write_text(_config(upstream_url, slow_upstream_url))
+        azure = _Process(
+            "azure-fake-upstream",
+            [str(fake_bin), "--listen", "127.0.0.1:0", "--azure"],
+            env,
+            work,
+        )
+        stack.callback(azure.stop)
+        azure_url = azure.wait_for_url("fake-upstream listening on ")
 
-        yield _Upstreams(upstream_url, slow_upstream_url, work, env)
+        config = work / "modelgate.yaml"
+        config.write_text(_config(upstream_url, slow_upstream_url, azure_url))
+
+        yield _Upstreams(upstream_url, slow_upstream_url, azure_url, work, env)
 
 
 def _start_gateway(
