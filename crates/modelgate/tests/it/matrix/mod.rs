@@ -43,6 +43,7 @@ mod client;
 mod client_anthropic;
 mod client_openai;
 mod client_responses;
+mod client_responses_events;
 mod selfcheck;
 mod upstream;
 mod upstream_anthropic;
