@@ -2,8 +2,9 @@
 `anthropic` Python SDKs).
 
 The session starts the real binaries: `fake-upstream` (a fake that speaks
-both OpenAI chat completions and Anthropic messages) and `modelgate serve`
-in front of it, with endpoints of both specs pointing at the same fake. Nothing is built here; the
+OpenAI chat completions, OpenAI Responses and Anthropic messages) and
+`modelgate serve` in front of it, with endpoints of all three specs pointing
+at the same fake. Nothing is built here; the
 binaries come from `MODELGATE_BIN` and `FAKE_UPSTREAM_BIN`, by default the
 debug builds in `target/debug` of this repository.
 
@@ -31,6 +32,13 @@ DEFAULT_BIN_DIR = REPO_ROOT / "target" / "debug"
 # The keys the gateway sends upstream. Tests check they never reach a client.
 UPSTREAM_KEY = "sk-fake-upstream-key-1234"
 ANTHROPIC_UPSTREAM_KEY = "sk-ant-fake-key-5678"
+RESPONSES_UPSTREAM_KEY = "sk-fake-responses-key-4321"
+# The keys of the endpoints the Responses tests' 429s go to (see `_config`).
+RESPONSES_LIMITED_KEYS = (
+    "sk-fake-limited-key-4444",
+    "sk-ant-fake-limited-key-5555",
+    "sk-fake-limited-key-6666",
+)
 
 # How long a process may take to print its "listening" line. Generous: a
 # debug build on a loaded 2-core machine can be slow to start.
@@ -164,6 +172,12 @@ def _config(upstream_url: str, slow_upstream_url: str) -> str:
     # /v1/messages too). Its public model is `claude-fake`, mapped to the
     # fake's `fake-model`: a bare `fake-model` stays unambiguous (only `fake`
     # offers it), while `claude-fake` and `claude/claude-fake` reach `claude`.
+    #
+    # `resp` is an OpenAI Responses endpoint on the same fake (which serves
+    # /v1/responses too). It lists no model, so the model list and the
+    # tests that call every listed model do not change; `resp/fake-model`
+    # reaches it. The three `limited-resp-*` endpoints (one per spec) are the
+    # Responses tests' 429 endpoints, for the cooldown reason above.
     return f"""\
 endpoints:
   - name: fake
@@ -209,6 +223,26 @@ endpoints:
     spec: openai-chat-completions
     base_url: {upstream_url}/v1
     api_key: sk-fake-limited-key-3333
+    models: {{default: [], fetch: false}}
+  - name: resp
+    spec: openai-responses
+    base_url: {upstream_url}/v1
+    api_key: {RESPONSES_UPSTREAM_KEY}
+    models: {{default: [], fetch: false}}
+  - name: limited-resp-chat
+    spec: openai-chat-completions
+    base_url: {upstream_url}/v1
+    api_key: {RESPONSES_LIMITED_KEYS[0]}
+    models: {{default: [], fetch: false}}
+  - name: limited-resp-ant
+    spec: anthropic
+    base_url: {upstream_url}
+    api_key: {RESPONSES_LIMITED_KEYS[1]}
+    models: {{default: [], fetch: false}}
+  - name: limited-resp-resp
+    spec: openai-responses
+    base_url: {upstream_url}/v1
+    api_key: {RESPONSES_LIMITED_KEYS[2]}
     models: {{default: [], fetch: false}}
 """
 

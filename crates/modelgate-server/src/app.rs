@@ -19,7 +19,7 @@ use crate::catalogue::Catalogue;
 use crate::guard::{self, Guard};
 use crate::respond::{self, json};
 use crate::state::AppState;
-use crate::{admin, auth, count_tokens, models_door, passthrough_routes, pipeline};
+use crate::{admin, auth, count_tokens, models_door, passthrough_routes, pipeline, responses_door};
 
 /// How long streams that are cut off at shutdown get to tell their clients
 /// and record themselves.
@@ -70,6 +70,15 @@ pub fn router_for(state: Arc<AppState>, bind: Option<SocketAddr>) -> Router {
         .route("/v1/chat/completions", post(pipeline::chat_completions))
         .route("/v1/messages", post(pipeline::messages))
         .route("/v1/responses", post(pipeline::responses))
+        .route(
+            "/v1/responses/{id}",
+            get(responses_door::get).delete(responses_door::delete),
+        )
+        .route(
+            "/v1/responses/{id}/input_items",
+            get(responses_door::input_items),
+        )
+        .route("/v1/responses/{id}/cancel", post(responses_door::cancel))
         .route(
             "/v1/messages/count_tokens",
             post(count_tokens::count_tokens),

@@ -17,6 +17,7 @@ pub mod open_streams;
 pub mod passthrough_routes;
 pub mod pipeline;
 pub mod respond;
+pub mod responses_door;
 pub mod snapshot;
 pub mod state;
 #[cfg(test)]

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::forward::Mode;
 use crate::pipeline::{self, RequestLog, Routed, add_route_header, unix_secs};
 use crate::respond;
+use crate::responses_door::add_dropped_tools_header;
 use crate::state::AppState;
 
 pub async fn run(
@@ -71,9 +72,9 @@ pub async fn run(
             routed.target.stream_decoder(&ctx),
             front.stream_encoder(&ctx),
         );
-        return Ok(pipeline::streamed(
-            state, &routed, front, mode, upstream, log,
-        ));
+        let mut response = pipeline::streamed(state, &routed, front, mode, upstream, log);
+        add_dropped_tools_header(&mut response, &request.dropped_tools);
+        return Ok(response);
     }
 
     let body = pipeline::read(endpoint, upstream).await?;
@@ -91,6 +92,7 @@ pub async fn run(
     }
     let mut response = respond::json(StatusCode::OK, &front.encode_response(&answer, &ctx));
     add_route_header(&mut response, endpoint);
+    add_dropped_tools_header(&mut response, &request.dropped_tools);
     Ok(response)
 }
 

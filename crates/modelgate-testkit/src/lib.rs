@@ -9,6 +9,7 @@
 
 pub mod anthropic;
 pub mod openai;
+pub mod responses;
 mod server;
 
 pub use server::{FakeUpstream, Recorded, Reply};

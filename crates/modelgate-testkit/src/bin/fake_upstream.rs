@@ -13,7 +13,13 @@
 //! Anthropic envelopes, tool calls as `tool_use` with `{"city":"Paris"}`,
 //! and, when `thinking` is enabled, a thinking block signed `sig-fake`
 //! before the answer). `GET /v1/models` answers in Anthropic's shape when
-//! the request has `anthropic-version`.
+//! the request has `anthropic-version`. Like Anthropic it refuses a
+//! thinking block not signed `sig-fake`, and a tool loop's last assistant
+//! turn without its thinking when `thinking` is enabled (`thinking.rs`).
+//!
+//! `POST /v1/responses` does the same in OpenAI Responses' format (see
+//! `responses.rs`: a reasoning item when `reasoning` is asked for, the
+//! request's settings echoed; `--canned` does not apply to it).
 //!
 //! Flags: `--listen ADDR` (default 127.0.0.1:0), `--threads N` (default: one
 //! per CPU), `--chunks N`, `--delay-ms MS`
@@ -31,6 +37,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use modelgate_testkit::{anthropic, openai};
 use serde_json::{Value, json};
+
+// The bin is one file at its root; its modes live beside it in a folder.
+#[path = "fake_upstream/responses.rs"]
+mod responses;
+#[path = "fake_upstream/thinking.rs"]
+mod thinking;
 
 #[derive(Clone)]
 struct Options {
@@ -155,6 +167,8 @@ fn main() {
             .route("/models", get(models))
             .route("/v1/chat/completions", post(chat))
             .route("/chat/completions", post(chat))
+            .route("/v1/responses", post(responses::create))
+            .route("/responses", post(responses::create))
             .with_state(options);
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
@@ -209,6 +223,12 @@ async fn messages(State(options): State<Options>, body: Bytes) -> Response {
         return json_response(
             status,
             &json!({"type": "error", "error": {"type": kind, "message": format!("fake error {status}")}}),
+        );
+    }
+    if let Some(message) = thinking::refusal(&request) {
+        return json_response(
+            400,
+            &json!({"type": "error", "error": {"type": "invalid_request_error", "message": message}}),
         );
     }
     let messages = request["messages"].as_array().cloned().unwrap_or_default();

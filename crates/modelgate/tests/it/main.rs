@@ -16,6 +16,7 @@ mod lifecycle;
 mod limits;
 mod matrix;
 mod passthrough;
+mod responses;
 mod routes;
 mod streaming;
 mod trust;
