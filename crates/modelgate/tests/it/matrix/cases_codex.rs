@@ -233,15 +233,16 @@ pub async fn codex_hosted_tool_forced(cell: Cell) {
         };
         let body = ask.body(Front::Responses, cell.stream);
         let seen = client::call(&gw, cell, &body).await;
+        let choice = &body["tool_choice"];
         if cell.passthrough() {
-            assert_eq!(seen.status, 200, "{cell}: {}", seen.body_text());
+            assert_eq!(seen.status, 200, "{cell}: {choice}: {}", seen.body_text());
             assert_eq!(upstream.hits(), i + 1, "{cell}: forwarded");
             continue;
         }
         let error = seen.error.clone().unwrap_or_default();
         assert!(
             seen.status == 400 && error.kind == "invalid_request_error",
-            "{cell}: forcing a hosted tool is a 400: {}",
+            "{cell}: tool_choice {choice} forces a hosted tool: a 400, not {}",
             seen.body_text()
         );
         assert!(

@@ -5,7 +5,9 @@
 //! A stream is held to what the API reference and the SDK's event types
 //! say: every event's `event:` line is its `type`; `sequence_number`s
 //! increase; `response.created` comes first and one terminal event
-//! (`response.completed` / `.incomplete` / `.failed`, or `error`) last;
+//! (`response.completed` / `.incomplete` / `.failed`, or `error`) last
+//! — a failure may be told by both an `error` event and `response.failed`,
+//! with the same code;
 //! each item is added at the next `output_index`, its deltas and `done`
 //! events name that index and the item's id, every `done` text equals
 //! its deltas, and the items reassembled from the events equal the
@@ -203,8 +205,32 @@ impl Seen {
                 )),
                 Some(n) => state.seq = Some(n),
             }
-            if state.ended {
+            // A failure may be told twice, by an `error` event and a
+            // `response.failed` (either first) naming the same code.
+            let failure = kind == "error" || kind == "response.failed";
+            let second_telling = failure
+                && state
+                    .failed_by
+                    .as_deref()
+                    .is_some_and(|k| !k.is_empty() && k != kind);
+            if state.ended && !second_telling {
                 state.violation(format!("event after the end of the stream: {kind}"));
+                continue;
+            }
+            if second_telling {
+                let error = if kind == "error" {
+                    &data
+                } else {
+                    &data["response"]["error"]
+                };
+                let first = self.error.as_ref().and_then(|e| e.code.clone());
+                if error["code"].as_str() != first.as_deref() {
+                    state.violation(format!(
+                        "{kind} with code {} after {first:?}",
+                        error["code"]
+                    ));
+                }
+                state.failed_by = Some(String::new());
                 continue;
             }
             if state.created.is_none() && kind != "response.created" && kind != "error" {
@@ -229,10 +255,12 @@ impl Seen {
                     state.same_response(&data);
                     self.responses_error(&data["response"]["error"]);
                     state.ended = true;
+                    state.failed_by = Some(kind.clone());
                 }
                 "error" => {
                     self.responses_error(&data);
                     state.ended = true;
+                    state.failed_by = Some(kind.clone());
                 }
                 _ => state.item_event(&kind, &data),
             }

@@ -75,6 +75,9 @@ pub(super) struct Stream {
     pub(super) created: Option<Value>,
     pub(super) terminal: Option<Value>,
     pub(super) ended: bool,
+    /// The terminal event that told a failure (`error` or
+    /// `response.failed`); empty once the other told it too.
+    pub(super) failed_by: Option<String>,
     pub(super) items: Vec<Building>,
     pub(super) violations: Vec<String>,
 }

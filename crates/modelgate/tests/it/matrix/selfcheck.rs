@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::Front;
 use super::cases::{call, done};
 use super::client::{Outcome, Raw, Seen};
-use super::upstream::{Answer, Block, Tokens};
+use super::upstream::{Answer, Block, Tail, Tokens};
 use super::upstream_responses;
 use super::{Spec, Wire};
 
@@ -150,4 +150,42 @@ fn the_responses_reader_rejects_broken_streams() {
             seen.body_text()
         );
     }
+}
+
+/// A stream that fails after its text: the fake's `error` event, then the
+/// `extra` events (numbered on).
+fn failing(extra: &[Value]) -> Seen {
+    let answer = Answer::new(vec![Block::text(&["Part"])], "end_turn", Tokens::new(3, 1))
+        .tail(Tail::ErrorEvent);
+    let (mut events, _) = upstream_responses::stream(&answer, "m", &request());
+    for (i, data) in extra.iter().enumerate() {
+        let mut data = data.clone();
+        data["sequence_number"] = (100 + i).into();
+        let kind = data["type"].as_str().unwrap_or_default().to_owned();
+        events.push(format!("event: {kind}\ndata: {data}\n\n"));
+    }
+    read(true, events.concat())
+}
+
+#[test]
+fn a_failure_may_be_told_twice_with_one_code() {
+    let failed = |code: &str| {
+        json!({"type": "response.failed", "response": {"id": "resp_matrix", "status": "failed",
+               "model": "m", "output": [], "error": {"code": code, "message": "x"}}})
+    };
+    let seen = failing(&[]);
+    assert_eq!(seen.violations, Vec::<String>::new());
+    assert_eq!(
+        seen.error.as_ref().map(|e| e.kind.as_str()),
+        Some("server_error")
+    );
+    assert_eq!(seen.text, "Part");
+    assert_eq!(
+        failing(&[failed("server_error")]).violations,
+        Vec::<String>::new()
+    );
+    assert!(!failing(&[failed("other")]).violations.is_empty());
+    let error = json!({"type": "error", "code": "server_error", "message": "x"});
+    let thrice = failing(&[failed("server_error"), error]);
+    assert!(!thrice.violations.is_empty(), "nothing after both tellings");
 }
