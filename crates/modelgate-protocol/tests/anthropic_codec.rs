@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
 use modelgate_protocol::ir::{
-    BlockStart, ChatRequest, ChatResponse, Delta, ErrorKind, GatewayError, StopKind, StopReason,
-    StreamEvent, Usage,
+    BlockStart, ChatRequest, ChatResponse, Content, Delta, ErrorKind, GatewayError, StopKind,
+    StopReason, StreamEvent, Usage,
 };
 use modelgate_protocol::spec::anthropic::{request, response, stream_decode, stream_encode, tap};
 use modelgate_protocol::translate::{Context, Target, ToolNames, sanitize_tool_id};
@@ -91,17 +91,26 @@ fn event_json(event: &StreamEvent) -> Value {
             }
             BlockStart::ToolCall { id, name } => json!({"type": "block_start", "index": index,
                 "block": "tool_call", "id": id, "name": name}),
-            BlockStart::RedactedReasoning { data } => json!({"type": "block_start", "index": index,
+            BlockStart::RedactedReasoning { data, signed_by } => with_signer(
+                json!({"type": "block_start", "index": index,
                 "block": "redacted_reasoning", "data": data}),
+                signed_by,
+            ),
         },
         StreamEvent::Delta { index, delta } => {
-            let (key, text) = match delta {
-                Delta::Text(t) => ("text", t),
-                Delta::ToolArgs(t) => ("tool_args", t),
-                Delta::Reasoning(t) => ("reasoning", t),
-                Delta::Signature(t) => ("signature", t),
+            let (key, text, signed_by) = match delta {
+                Delta::Text(t) => ("text", t, &None),
+                Delta::ToolArgs(t) => ("tool_args", t, &None),
+                Delta::Reasoning(t) => ("reasoning", t, &None),
+                Delta::Signature {
+                    signature,
+                    signed_by,
+                } => ("signature", signature, signed_by),
             };
-            json!({"type": "delta", "index": index, key: text})
+            with_signer(
+                json!({"type": "delta", "index": index, key: text}),
+                signed_by,
+            )
         }
         StreamEvent::BlockStop { index } => json!({"type": "block_stop", "index": index}),
         StreamEvent::Stop(stop) => tagged("stop", serde_json::to_value(stop).unwrap()),
@@ -113,7 +122,16 @@ fn event_json(event: &StreamEvent) -> Value {
     }
 }
 
+/// Adds `"signed_by"` to an event's JSON when the event names a signer.
+fn with_signer(mut v: Value, signed_by: &Option<String>) -> Value {
+    if let Some(by) = signed_by {
+        v["signed_by"] = by.as_str().into();
+    }
+    v
+}
+
 fn event_from_json(v: &Value) -> StreamEvent {
+    let signed_by = v["signed_by"].as_str().map(str::to_owned);
     let index = || v["index"].as_u64().unwrap() as usize;
     let s = |k: &str| v[k].as_str().unwrap().to_owned();
     match v["type"].as_str().unwrap() {
@@ -131,21 +149,27 @@ fn event_from_json(v: &Value) -> StreamEvent {
                     id: s("id"),
                     name: s("name"),
                 },
-                _ => BlockStart::RedactedReasoning { data: s("data") },
+                _ => BlockStart::RedactedReasoning {
+                    data: s("data"),
+                    signed_by: signed_by.clone(),
+                },
             },
         },
         "delta" => {
             let obj = v.as_object().unwrap();
             let (key, text) = obj
                 .iter()
-                .find(|(k, _)| !matches!(k.as_str(), "type" | "index"))
+                .find(|(k, _)| !matches!(k.as_str(), "type" | "index" | "signed_by"))
                 .unwrap();
             let text = text.as_str().unwrap().to_owned();
             let delta = match key.as_str() {
                 "text" => Delta::Text(text),
                 "tool_args" => Delta::ToolArgs(text),
                 "reasoning" => Delta::Reasoning(text),
-                _ => Delta::Signature(text),
+                _ => Delta::Signature {
+                    signature: text,
+                    signed_by,
+                },
             };
             StreamEvent::Delta {
                 index: index(),
@@ -935,7 +959,7 @@ fn an_empty_signature_is_no_signature() {
         !events.iter().any(|e| matches!(
             e,
             StreamEvent::Delta {
-                delta: Delta::Signature(_),
+                delta: Delta::Signature { .. },
                 ..
             }
         )),
@@ -1300,4 +1324,130 @@ fn openai_fixtures_make_valid_anthropic_streams() {
             .collect();
         assert_eq!(sent, decoded, "{}", case.display());
     }
+}
+
+/// Reasoning another family signed, shown to an Anthropic client, comes
+/// back naming its producer: it is never replayed to Anthropic as if it
+/// were Anthropic's, and still reaches the endpoint that made it.
+#[test]
+fn foreign_signatures_round_trip_through_an_anthropic_client_and_stay_with_their_producer() {
+    let answer = ChatResponse {
+        id: "msg_1".into(),
+        content: vec![
+            Content::Reasoning {
+                text: "Plan.".into(),
+                signature: Some("gAAAA".into()),
+                signed_by: Some("openai-responses".into()),
+            },
+            Content::RedactedReasoning {
+                data: "BLOB".into(),
+                signed_by: Some("openai-responses".into()),
+            },
+            Content::Reasoning {
+                text: "Mine.".into(),
+                signature: Some("EqQB".into()),
+                signed_by: Some("anthropic".into()),
+            },
+            Content::text("Done."),
+        ],
+        ..ChatResponse::default()
+    };
+    let shown = response::encode_response(&answer, &ctx());
+    assert_eq!(
+        shown["content"][0]["signature"],
+        "mg1:sig:openai-responses:gAAAA"
+    );
+    assert_eq!(
+        shown["content"][1]["data"],
+        "mg1:redacted:openai-responses:BLOB"
+    );
+    assert_eq!(
+        shown["content"][2]["signature"], "EqQB",
+        "Anthropic's own stay as they are"
+    );
+
+    let next_turn = json!({
+        "model": "m", "max_tokens": 100,
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": shown["content"]},
+            {"role": "user", "content": "go on"}
+        ]
+    });
+    let req = request::decode_request(next_turn.to_string().as_bytes()).unwrap();
+    assert_eq!(&req.messages[1].content[..3], &answer.content[..3]);
+
+    let to_anthropic =
+        request::encode_request(&req, &Target::new("claude"), &mut ToolNames::default()).unwrap();
+    let replayed = to_anthropic["messages"][1]["content"].as_array().unwrap();
+    assert_eq!(
+        replayed
+            .iter()
+            .filter(|b| b["type"] == "thinking" || b["type"] == "redacted_thinking")
+            .cloned()
+            .collect::<Vec<_>>(),
+        [json!({"type": "thinking", "thinking": "Mine.", "signature": "EqQB"})],
+        "only Anthropic's own signature is replayed to Anthropic"
+    );
+    let to_responses = modelgate_protocol::spec::openai_responses::request::encode_request(
+        &req,
+        &Target::new("gpt-5"),
+        &mut ToolNames::default(),
+    )
+    .unwrap();
+    let blobs: Vec<&Value> = to_responses["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["type"] == "reasoning")
+        .map(|i| &i["encrypted_content"])
+        .collect();
+    assert_eq!(
+        blobs,
+        [&json!("gAAAA"), &json!("BLOB")],
+        "OpenAI's own blobs go back to OpenAI"
+    );
+}
+
+#[test]
+fn the_stream_encoder_wraps_foreign_signatures_too() {
+    let events = vec![
+        StreamEvent::MessageStart {
+            id: "msg_1".into(),
+            model: "m".into(),
+            usage: None,
+        },
+        StreamEvent::BlockStart {
+            index: 0,
+            block: BlockStart::Reasoning,
+        },
+        StreamEvent::Delta {
+            index: 0,
+            delta: Delta::Signature {
+                signature: "gAAAA".into(),
+                signed_by: Some("openai-responses".into()),
+            },
+        },
+        StreamEvent::BlockStop { index: 0 },
+        StreamEvent::BlockStart {
+            index: 1,
+            block: BlockStart::RedactedReasoning {
+                data: "BLOB".into(),
+                signed_by: Some("anthropic".into()),
+            },
+        },
+        StreamEvent::BlockStop { index: 1 },
+        StreamEvent::MessageStop,
+    ];
+    let mut encoder = stream_encode::StreamEncoder::new(&ctx());
+    let mut out = Vec::new();
+    for event in &events {
+        encoder.encode(event, &mut out);
+    }
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(r#""signature":"mg1:sig:openai-responses:gAAAA""#),
+        "{text}"
+    );
+    assert!(text.contains(r#""data":"BLOB""#), "{text}");
 }

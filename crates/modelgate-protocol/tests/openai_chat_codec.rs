@@ -753,12 +753,18 @@ fn stream_encoder_writes_reasoning_signatures_and_redacted_reasoning() {
         },
         StreamEvent::Delta {
             index: 0,
-            delta: Delta::Signature("sig-1".into()),
+            delta: Delta::Signature {
+                signature: "sig-1".into(),
+                signed_by: Some("anthropic".into()),
+            },
         },
         StreamEvent::BlockStop { index: 0 },
         StreamEvent::BlockStart {
             index: 1,
-            block: BlockStart::RedactedReasoning { data: "R==".into() },
+            block: BlockStart::RedactedReasoning {
+                data: "R==".into(),
+                signed_by: Some("openai-responses".into()),
+            },
         },
         StreamEvent::BlockStop { index: 1 },
         StreamEvent::BlockStart {
@@ -783,7 +789,7 @@ fn stream_encoder_writes_reasoning_signatures_and_redacted_reasoning() {
             chunk(
                 "r1",
                 json!({"reasoning_details": [{"type": "reasoning.encrypted", "data": "R==",
-                "format": "anthropic-claude-v1", "index": 0}]}),
+                "format": "openai-responses-v1", "index": 0}]}),
                 None
             ),
             chunk("r1", json!({"content": "Yes"}), None),

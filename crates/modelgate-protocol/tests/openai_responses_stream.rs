@@ -99,7 +99,10 @@ fn thinking(index: usize, t: &str) -> StreamEvent {
 fn signature(index: usize, s: &str) -> StreamEvent {
     StreamEvent::Delta {
         index,
-        delta: Delta::Signature(s.into()),
+        delta: Delta::Signature {
+            signature: s.into(),
+            signed_by: Some("anthropic".into()),
+        },
     }
 }
 
@@ -350,6 +353,7 @@ fn encoder_reasoning_then_text() {
                 1,
                 BlockStart::RedactedReasoning {
                     data: "BLOB".into(),
+                    signed_by: Some("anthropic".into()),
                 },
             ),
             stop(1),
@@ -791,7 +795,13 @@ fn expected_openai_events() -> Vec<StreamEvent> {
         thinking(0, "Plan"),
         thinking(0, "\n\n"),
         thinking(0, "Act"),
-        signature(0, "gAAAA_enc"),
+        StreamEvent::Delta {
+            index: 0,
+            delta: Delta::Signature {
+                signature: "gAAAA_enc".into(),
+                signed_by: Some("openai-responses".into()),
+            },
+        },
         stop(0),
         open(1, BlockStart::Text),
         text(1, "Hi "),
@@ -976,7 +986,8 @@ fn decoder_reads_items_given_only_whole() {
             open(
                 0,
                 BlockStart::RedactedReasoning {
-                    data: "gAAAA_only".into()
+                    data: "gAAAA_only".into(),
+                    signed_by: Some("openai-responses".into())
                 }
             ),
             stop(0),
@@ -1013,10 +1024,12 @@ fn accumulate(events: &[StreamEvent]) -> (Vec<Content>, Option<StopKind>, Option
                         signature: None,
                         signed_by: None,
                     },
-                    BlockStart::RedactedReasoning { data } => Content::RedactedReasoning {
-                        data: data.clone(),
-                        signed_by: None,
-                    },
+                    BlockStart::RedactedReasoning { data, signed_by } => {
+                        Content::RedactedReasoning {
+                            data: data.clone(),
+                            signed_by: signed_by.clone(),
+                        }
+                    }
                 };
                 blocks.insert(*index, content);
             }
@@ -1026,8 +1039,19 @@ fn accumulate(events: &[StreamEvent]) -> (Vec<Content>, Option<StopKind>, Option
                     arguments.push_str(a);
                 }
                 (Some(Content::Reasoning { text, .. }), Delta::Reasoning(t)) => text.push_str(t),
-                (Some(Content::Reasoning { signature, .. }), Delta::Signature(s)) => {
+                (
+                    Some(Content::Reasoning {
+                        signature,
+                        signed_by,
+                        ..
+                    }),
+                    Delta::Signature {
+                        signature: s,
+                        signed_by: by,
+                    },
+                ) => {
                     *signature = Some(s.clone());
+                    signed_by.clone_from(by);
                 }
                 other => panic!("a delta without its block: {other:?}"),
             },
@@ -1052,6 +1076,7 @@ fn canonical_events_survive_encoder_then_decoder() {
             1,
             BlockStart::RedactedReasoning {
                 data: "BLOB".into(),
+                signed_by: Some("anthropic".into()),
             },
         ),
         stop(1),

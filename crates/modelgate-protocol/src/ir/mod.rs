@@ -7,6 +7,7 @@ pub mod content;
 pub mod error;
 pub mod request;
 pub mod response;
+pub mod sealed;
 pub mod stream;
 pub mod usage;
 

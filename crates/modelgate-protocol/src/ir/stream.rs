@@ -55,6 +55,8 @@ pub enum BlockStart {
     /// Redacted reasoning arrives whole.
     RedactedReasoning {
         data: String,
+        /// Who can read it (see `Content::RedactedReasoning`).
+        signed_by: Option<String>,
     },
 }
 
@@ -64,6 +66,11 @@ pub enum Delta {
     /// A piece of the tool call's JSON arguments.
     ToolArgs(String),
     Reasoning(String),
-    /// The complete signature of the reasoning block (assigned, not appended).
-    Signature(String),
+    /// The complete signature of the reasoning block (assigned, not
+    /// appended), with the spec family that made it: only that family's
+    /// endpoints can read it (see `Content::Reasoning`, [`super::sealed`]).
+    Signature {
+        signature: String,
+        signed_by: Option<String>,
+    },
 }

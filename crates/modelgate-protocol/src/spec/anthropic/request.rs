@@ -40,6 +40,7 @@
 use serde_json::{Map, Value};
 
 pub use super::request_encode::{MAX_RAISED_TOKENS, encode_request};
+use crate::ir::sealed::{self, Sealed};
 use crate::ir::{
     ChatRequest, Content, GatewayError, ImageSource, Message, Reasoning, ResponseFormat, Role,
     SIGNED_BY_ANTHROPIC, Tool, ToolChoice,
@@ -320,21 +321,38 @@ fn assistant_block(
                 Some(v) => Some(string(v, &format!("{path}.signature"))?).filter(|s| !s.is_empty()),
                 None => None,
             };
-            // An empty signature is no signature: the block is unsigned reasoning.
-            let signed_by = signature.as_ref().and_then(|_| signed_by());
+            // An empty signature is no signature: the block is unsigned
+            // reasoning. One the gateway wrapped names its own producer.
+            let (signature, signed_by) = match signature.as_deref().map(sealed::unwrap) {
+                Some(Some(Sealed::Signature {
+                    signed_by,
+                    signature,
+                })) => (Some(signature.to_owned()), Some(signed_by.to_owned())),
+                Some(_) => (signature, signed_by()),
+                None => (None, None),
+            };
             (!text.is_empty() || signature.is_some()).then_some(Content::Reasoning {
                 text,
                 signature,
                 signed_by,
             })
         }
-        "redacted_thinking" => Some(Content::RedactedReasoning {
-            data: string(
+        "redacted_thinking" => {
+            let data = string(
                 required_at(&mut block, "data", path)?,
                 &format!("{path}.data"),
-            )?,
-            signed_by: signed_by(),
-        }),
+            )?;
+            Some(match sealed::unwrap(&data) {
+                Some(Sealed::Redacted { signed_by, data }) => Content::RedactedReasoning {
+                    data: data.to_owned(),
+                    signed_by: Some(signed_by.to_owned()),
+                },
+                _ => Content::RedactedReasoning {
+                    data,
+                    signed_by: signed_by(),
+                },
+            })
+        }
         "tool_result" => {
             return Err(invalid(
                 &format!("{path}.type"),

@@ -22,7 +22,7 @@ use super::error::kind_of;
 use super::wire::{WireBlock, WireError, WireUsage, arguments_object, arguments_text, message_id};
 use crate::ir::{
     ChatResponse, Content, ErrorKind, GatewayError, SIGNED_BY_ANTHROPIC, StopKind, StopReason,
-    Usage,
+    Usage, sealed,
 };
 use crate::translate::{Context, sanitize_tool_id};
 
@@ -151,13 +151,18 @@ fn encode_block(block: &Content) -> Option<Value> {
             "input": arguments_object(arguments),
         }),
         Content::Reasoning {
-            text, signature, ..
+            text,
+            signature,
+            signed_by,
         } => json!({
             "type": "thinking",
             "thinking": text,
-            "signature": signature.as_deref().unwrap_or(""),
+            "signature": signature.as_deref().map_or(String::new(), |s| {
+                sealed::wrap_signature(SIGNED_BY_ANTHROPIC, signed_by.as_deref(), s)
+            }),
         }),
-        Content::RedactedReasoning { data, .. } => {
+        Content::RedactedReasoning { data, signed_by } => {
+            let data = sealed::wrap_redacted(SIGNED_BY_ANTHROPIC, signed_by.as_deref(), data);
             json!({"type": "redacted_thinking", "data": data})
         }
         Content::Image { .. } | Content::ToolResult { .. } => return None,

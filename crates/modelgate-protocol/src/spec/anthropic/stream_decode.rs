@@ -26,7 +26,9 @@ use super::error::kind_of;
 use super::response::stop_reason;
 use super::wire::{WireBlock, WireError, WireUsage};
 use crate::framing::sse::SseEvent;
-use crate::ir::{BlockStart, Delta, ErrorKind, GatewayError, StreamEvent, Usage};
+use crate::ir::{
+    BlockStart, Delta, ErrorKind, GatewayError, SIGNED_BY_ANTHROPIC, StreamEvent, Usage,
+};
 use crate::translate::{Context, ToolNames};
 
 #[derive(Deserialize)]
@@ -238,11 +240,16 @@ impl StreamDecoder {
             } => (
                 BlockStart::Reasoning,
                 Some(Delta::Reasoning(thinking)),
-                signature.map(Delta::Signature),
+                signature.map(anthropic_signature),
             ),
-            WireBlock::RedactedThinking { data } => {
-                (BlockStart::RedactedReasoning { data }, None, None)
-            }
+            WireBlock::RedactedThinking { data } => (
+                BlockStart::RedactedReasoning {
+                    data,
+                    signed_by: Some(SIGNED_BY_ANTHROPIC.to_owned()),
+                },
+                None,
+                None,
+            ),
             WireBlock::Other => {
                 self.skipped.insert(index);
                 return Ok(());
@@ -267,7 +274,7 @@ impl StreamDecoder {
             WireDelta::TextDelta { text } => Delta::Text(text),
             WireDelta::InputJsonDelta { partial_json } => Delta::ToolArgs(partial_json),
             WireDelta::ThinkingDelta { thinking } => Delta::Reasoning(thinking),
-            WireDelta::SignatureDelta { signature } => Delta::Signature(signature),
+            WireDelta::SignatureDelta { signature } => anthropic_signature(signature),
             WireDelta::Other => return Ok(()),
         };
         if !delta_is_empty(&delta) {
@@ -298,11 +305,20 @@ fn parse<'a, T: Deserialize<'a>>(data: &'a str) -> serde_json::Result<T> {
     serde_json::from_str(data)
 }
 
+/// A signature an Anthropic endpoint made.
+fn anthropic_signature(signature: String) -> Delta {
+    Delta::Signature {
+        signature,
+        signed_by: Some(SIGNED_BY_ANTHROPIC.to_owned()),
+    }
+}
+
 /// Empty pieces carry nothing (an empty signature is a start's placeholder).
 fn delta_is_empty(delta: &Delta) -> bool {
     match delta {
-        Delta::Text(s) | Delta::ToolArgs(s) | Delta::Reasoning(s) | Delta::Signature(s) => {
-            s.is_empty()
-        }
+        Delta::Text(s)
+        | Delta::ToolArgs(s)
+        | Delta::Reasoning(s)
+        | Delta::Signature { signature: s, .. } => s.is_empty(),
     }
 }

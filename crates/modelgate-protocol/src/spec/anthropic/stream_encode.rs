@@ -36,7 +36,9 @@ use serde_json::json;
 use super::error::encode_error_event;
 use super::response::{native_stop_reason, usage_json};
 use super::wire::message_id;
-use crate::ir::{BlockStart, Delta, StopKind, StopReason, StreamEvent, Usage};
+use crate::ir::{
+    BlockStart, Delta, SIGNED_BY_ANTHROPIC, StopKind, StopReason, StreamEvent, Usage, sealed,
+};
 use crate::translate::{Context, sanitize_tool_id};
 
 #[derive(Serialize)]
@@ -203,7 +205,7 @@ impl StreamEncoder {
         if !self.known(source) {
             let block = match delta {
                 Delta::Text(_) => BlockStart::Text,
-                Delta::Reasoning(_) | Delta::Signature(_) => BlockStart::Reasoning,
+                Delta::Reasoning(_) | Delta::Signature { .. } => BlockStart::Reasoning,
                 Delta::ToolArgs(_) => return,
             };
             self.block_start(source, &block, out);
@@ -241,7 +243,8 @@ impl StreamEncoder {
                 json!({"type": "tool_use", "id": sanitize_tool_id(id), "name": name, "input": {}})
             }
             BlockStart::Reasoning => json!({"type": "thinking", "thinking": "", "signature": ""}),
-            BlockStart::RedactedReasoning { data } => {
+            BlockStart::RedactedReasoning { data, signed_by } => {
+                let data = sealed::wrap_redacted(SIGNED_BY_ANTHROPIC, signed_by.as_deref(), data);
                 json!({"type": "redacted_thinking", "data": data})
             }
         };
@@ -317,11 +320,18 @@ impl StreamEncoder {
 
 /// A `content_block_delta` for the client's block `client`.
 fn write_delta(out: &mut Vec<u8>, client: usize, delta: &Delta) {
+    let sealed;
     let delta = match delta {
         Delta::Text(text) => WireDeltaOut::Text { text },
         Delta::ToolArgs(partial_json) => WireDeltaOut::InputJson { partial_json },
         Delta::Reasoning(thinking) => WireDeltaOut::Thinking { thinking },
-        Delta::Signature(signature) => WireDeltaOut::Signature { signature },
+        Delta::Signature {
+            signature,
+            signed_by,
+        } => {
+            sealed = sealed::wrap_signature(SIGNED_BY_ANTHROPIC, signed_by.as_deref(), signature);
+            WireDeltaOut::Signature { signature: &sealed }
+        }
     };
     let data = DeltaOut {
         kind: "content_block_delta",

@@ -27,15 +27,11 @@ use serde_json::{Value, json};
 
 use super::error::decode_upstream_error;
 use super::request::decode_assistant;
-use super::wire::{ChatUsage, CompletionTokensDetails, PromptTokensDetails};
-use crate::ir::{
-    ChatResponse, Content, ErrorKind, GatewayError, SIGNED_BY_ANTHROPIC, StopKind, StopReason,
-    Usage,
-};
+use super::wire::{ChatUsage, CompletionTokensDetails, PromptTokensDetails, reasoning_format};
+use crate::ir::{ChatResponse, Content, ErrorKind, GatewayError, StopKind, StopReason, Usage};
 use crate::translate::Context;
 
-/// The `format` OpenRouter gives Anthropic reasoning details.
-pub const ANTHROPIC_REASONING_FORMAT: &str = "anthropic-claude-v1";
+pub use super::wire::ANTHROPIC_REASONING_FORMAT;
 
 fn not_a_completion(detail: &str) -> GatewayError {
     GatewayError::new(
@@ -174,8 +170,8 @@ fn reasoning_detail(block: &Content) -> Option<Value> {
         ),
         _ => return None,
     };
-    if signed_by.as_deref() == Some(SIGNED_BY_ANTHROPIC) {
-        detail["format"] = ANTHROPIC_REASONING_FORMAT.into();
+    if let Some(format) = reasoning_format(signed_by.as_deref()) {
+        detail["format"] = format.into();
     }
     Some(detail)
 }

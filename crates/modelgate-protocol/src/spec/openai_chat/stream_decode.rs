@@ -37,7 +37,7 @@ use serde_json::Value;
 
 use super::error::decode_upstream_error;
 use super::response::stop_reason;
-use super::wire::ChatUsage;
+use super::wire::{ChatUsage, signer};
 use crate::framing::sse::SseEvent;
 use crate::ir::{BlockStart, Delta, ErrorKind, GatewayError, StopReason, StreamEvent, Usage};
 use crate::translate::{Context, ToolNames};
@@ -206,9 +206,13 @@ impl StreamDecoder {
                 Some("reasoning.text") => {
                     if let Some(signature) = detail_field(d, "signature") {
                         let index = self.ensure(Kind::Reasoning, out);
+                        let signed_by = signer(d.get("format").and_then(Value::as_str));
                         out.push(StreamEvent::Delta {
                             index,
-                            delta: Delta::Signature(signature),
+                            delta: Delta::Signature {
+                                signature,
+                                signed_by,
+                            },
                         });
                     }
                 }
@@ -219,7 +223,10 @@ impl StreamDecoder {
                         self.next_index += 1;
                         out.push(StreamEvent::BlockStart {
                             index,
-                            block: BlockStart::RedactedReasoning { data },
+                            block: BlockStart::RedactedReasoning {
+                                data,
+                                signed_by: signer(d.get("format").and_then(Value::as_str)),
+                            },
                         });
                         out.push(StreamEvent::BlockStop { index });
                     }

@@ -15,7 +15,8 @@
 use serde_json::{Value, json};
 
 use super::error::encode_error;
-use super::response::{ANTHROPIC_REASONING_FORMAT, encode_usage, finish_reason};
+use super::response::{encode_usage, finish_reason};
+use super::wire::reasoning_format;
 use crate::ir::{BlockStart, Delta, StreamEvent, Usage};
 use crate::translate::Context;
 
@@ -70,9 +71,9 @@ impl StreamEncoder {
                         "function": {"name": name, "arguments": ""}});
                     self.delta(out, &json!({"tool_calls": [call]}));
                 }
-                BlockStart::RedactedReasoning { data } => {
+                BlockStart::RedactedReasoning { data, signed_by } => {
                     let detail = json!({"type": "reasoning.encrypted", "data": data,
-                        "format": ANTHROPIC_REASONING_FORMAT, "index": 0});
+                        "format": reasoning_format(signed_by.as_deref()), "index": 0});
                     self.delta(out, &json!({"reasoning_details": [detail]}));
                 }
             },
@@ -86,9 +87,12 @@ impl StreamEncoder {
                     let call = json!({"index": n, "function": {"arguments": a}});
                     self.delta(out, &json!({"tool_calls": [call]}));
                 }
-                Delta::Signature(s) if !s.is_empty() => {
-                    let detail = json!({"type": "reasoning.text", "text": "", "signature": s,
-                        "format": ANTHROPIC_REASONING_FORMAT, "index": 0});
+                Delta::Signature {
+                    signature,
+                    signed_by,
+                } if !signature.is_empty() => {
+                    let detail = json!({"type": "reasoning.text", "text": "", "signature": signature,
+                        "format": reasoning_format(signed_by.as_deref()), "index": 0});
                     self.delta(out, &json!({"reasoning_details": [detail]}));
                 }
                 _ => {}

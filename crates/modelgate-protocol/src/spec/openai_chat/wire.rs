@@ -181,3 +181,59 @@ mod tests {
         assert_eq!(l.data[0].object, "model");
     }
 }
+
+/// The `format` OpenRouter gives Anthropic reasoning details.
+pub const ANTHROPIC_REASONING_FORMAT: &str = "anthropic-claude-v1";
+
+/// The `format` OpenRouter gives OpenAI (Responses) encrypted reasoning.
+pub const RESPONSES_REASONING_FORMAT: &str = "openai-responses-v1";
+
+/// The `format` of a `reasoning_details` entry whose signature or blob
+/// `signed_by` made: OpenRouter's names for the families it knows, the
+/// signer itself otherwise, so that the entry sent back names its producer.
+pub fn reasoning_format(signed_by: Option<&str>) -> Option<&str> {
+    match signed_by? {
+        crate::ir::SIGNED_BY_ANTHROPIC => Some(ANTHROPIC_REASONING_FORMAT),
+        crate::spec::openai_responses::wire::SIGNED_BY_RESPONSES => {
+            Some(RESPONSES_REASONING_FORMAT)
+        }
+        other => Some(other),
+    }
+}
+
+/// The signer a `reasoning_details` `format` names (the inverse of
+/// [`reasoning_format`]); no format, no signer.
+pub fn signer(format: Option<&str>) -> Option<String> {
+    let format = format.filter(|f| !f.is_empty())?;
+    Some(if format.starts_with("anthropic") {
+        crate::ir::SIGNED_BY_ANTHROPIC.to_owned()
+    } else if format.starts_with("openai-responses") {
+        crate::spec::openai_responses::wire::SIGNED_BY_RESPONSES.to_owned()
+    } else {
+        format.to_owned()
+    })
+}
+
+#[cfg(test)]
+mod signer_tests {
+    use super::*;
+
+    #[test]
+    fn a_reasoning_format_names_its_signer_both_ways() {
+        for signer_name in ["anthropic", "openai-responses", "google"] {
+            let format = reasoning_format(Some(signer_name));
+            assert_eq!(signer(format).as_deref(), Some(signer_name));
+        }
+        assert_eq!(
+            reasoning_format(Some("anthropic")),
+            Some("anthropic-claude-v1")
+        );
+        assert_eq!(
+            reasoning_format(Some("openai-responses")),
+            Some("openai-responses-v1")
+        );
+        assert_eq!(reasoning_format(None), None);
+        assert_eq!(signer(None), None);
+        assert_eq!(signer(Some("")), None);
+    }
+}

@@ -5,15 +5,10 @@
 //! A Responses client keeps reasoning across turns by sending back the
 //! `reasoning` items it received, with their `encrypted_content`. When the
 //! reasoning came from another kind of endpoint (an Anthropic thinking
-//! signature, a redacted thinking blob) the gateway wraps it so that it can
-//! tell, on the way back, who produced it and replay it only there:
-//!
-//! * `mg1:sig:{signed_by}:{signature}`: visible reasoning (the item's
-//!   summary text) signed by `signed_by` (e.g. `anthropic`);
-//! * `mg1:redacted:{signed_by}:{data}`: reasoning only its producer can read.
-//!
-//! Any other value is OpenAI's own blob, produced by an `openai-responses`
-//! endpoint ([`SIGNED_BY_RESPONSES`]).
+//! signature, a redacted thinking blob) the value is wrapped as
+//! [`crate::ir::sealed`] describes (`mg1:sig:anthropic:…`), so that it is
+//! replayed only to its producer. Any other value is OpenAI's own blob,
+//! produced by an `openai-responses` endpoint ([`SIGNED_BY_RESPONSES`]).
 //!
 //! # Usage
 //!
@@ -33,7 +28,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::framing::sse::SseEvent;
-use crate::ir::Usage;
+use crate::ir::{Usage, sealed};
 
 /// The id of output item `index` of response `response_id`, e.g.
 /// `msg_<id>_0`: derived, so the streamed items and the final response
@@ -46,67 +41,27 @@ pub fn item_id(prefix: &str, response_id: &str, index: usize) -> String {
 /// The `signed_by` of reasoning produced by an `openai-responses` endpoint.
 pub const SIGNED_BY_RESPONSES: &str = "openai-responses";
 
-const PREFIX: &str = "mg1:";
-
-/// What an `encrypted_content` value holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Encrypted<'a> {
-    /// Visible reasoning's signature.
-    Signature {
-        signed_by: &'a str,
-        signature: &'a str,
-    },
-    /// Reasoning only its producer can read.
-    Redacted { signed_by: &'a str, data: &'a str },
-}
+/// What an `encrypted_content` value holds (see [`crate::ir::sealed`]).
+pub use crate::ir::sealed::Sealed as Encrypted;
 
 /// Wraps a signature of visible reasoning for a Responses client.
 pub fn wrap_signature(signed_by: &str, signature: &str) -> String {
-    if signed_by == SIGNED_BY_RESPONSES {
-        return signature.to_owned();
-    }
-    format!("{PREFIX}sig:{signed_by}:{signature}")
+    sealed::wrap_signature(SIGNED_BY_RESPONSES, Some(signed_by), signature)
 }
 
 /// Wraps redacted reasoning for a Responses client.
 pub fn wrap_redacted(signed_by: &str, data: &str) -> String {
-    if signed_by == SIGNED_BY_RESPONSES {
-        return data.to_owned();
-    }
-    format!("{PREFIX}redacted:{signed_by}:{data}")
+    sealed::wrap_redacted(SIGNED_BY_RESPONSES, Some(signed_by), data)
 }
 
 /// Reads an `encrypted_content` a client sent back. A value without the
 /// gateway's prefix (or with a malformed one) is OpenAI's own: it is only
 /// ever replayed to an `openai-responses` endpoint.
 pub fn unwrap_encrypted(value: &str) -> Encrypted<'_> {
-    let native = Encrypted::Redacted {
+    sealed::unwrap(value).unwrap_or(Encrypted::Redacted {
         signed_by: SIGNED_BY_RESPONSES,
         data: value,
-    };
-    let Some(rest) = value.strip_prefix(PREFIX) else {
-        return native;
-    };
-    let Some((kind, rest)) = rest.split_once(':') else {
-        return native;
-    };
-    let Some((signed_by, payload)) = rest.split_once(':') else {
-        return native;
-    };
-    if signed_by.is_empty() {
-        return native;
-    }
-    match kind {
-        "sig" => Encrypted::Signature {
-            signed_by,
-            signature: payload,
-        },
-        "redacted" => Encrypted::Redacted {
-            signed_by,
-            data: payload,
-        },
-        _ => native,
-    }
+    })
 }
 
 /// The `type` of a stream event: its `event:` name, else the data's

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::{Result, bad};
-use crate::ir::{ChatRequest, Content, ImageSource, Message, Role, SIGNED_BY_ANTHROPIC};
+use crate::ir::{ChatRequest, Content, ImageSource, Message, Role};
+use crate::spec::openai_chat::wire::signer;
 use crate::translate::ToolNames;
 
 /// Which part types a role's content may hold.
@@ -299,16 +300,6 @@ fn decode_reasoning_fields(msg: &Map<String, Value>) -> Vec<Content> {
     })
     .into_iter()
     .collect()
-}
-
-/// The spec a `reasoning_details` `format` names as the signer.
-fn signer(format: Option<&str>) -> Option<String> {
-    let format = format.filter(|f| !f.is_empty())?;
-    Some(if format.starts_with("anthropic") {
-        SIGNED_BY_ANTHROPIC.to_owned()
-    } else {
-        format.to_owned()
-    })
 }
 
 /// One OpenRouter-style `reasoning_details` item; unknown types give nothing.

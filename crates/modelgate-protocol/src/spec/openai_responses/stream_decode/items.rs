@@ -376,7 +376,10 @@ impl StreamDecoder {
         };
         let signature = match encrypted.map(unwrap_encrypted) {
             None => None,
-            Some(Encrypted::Signature { signature, .. }) => Some(signature),
+            Some(Encrypted::Signature {
+                signature,
+                signed_by,
+            }) => Some((signature, signed_by)),
             Some(Encrypted::Redacted { signed_by, data })
                 if block.is_none() || signed_by != SIGNED_BY_RESPONSES =>
             {
@@ -384,21 +387,29 @@ impl StreamDecoder {
                     self.close_block(block, out);
                 }
                 let data = data.to_owned();
-                let index = self.open_block(BlockStart::RedactedReasoning { data }, out);
+                let block = BlockStart::RedactedReasoning {
+                    data,
+                    signed_by: Some(signed_by.to_owned()),
+                };
+                let index = self.open_block(block, out);
                 self.close_block(index, out);
                 return;
             }
-            Some(Encrypted::Redacted { data, .. }) => Some(data),
+            Some(Encrypted::Redacted { data, signed_by }) => Some((data, signed_by)),
         };
-        let signature = signature.filter(|s| !s.is_empty());
+        let signature = signature.filter(|(s, _)| !s.is_empty());
         let block = match (block, signature) {
             (Some(block), _) => block,
             // A signature of no text (our own envelope read back).
             (None, Some(_)) => self.open_block(BlockStart::Reasoning, out),
             (None, None) => return,
         };
-        if let Some(signature) = signature {
-            out.push(delta(block, Delta::Signature(signature.to_owned())));
+        if let Some((signature, signed_by)) = signature {
+            let signature = Delta::Signature {
+                signature: signature.to_owned(),
+                signed_by: Some(signed_by.to_owned()),
+            };
+            out.push(delta(block, signature));
         }
         self.close_block(block, out);
     }

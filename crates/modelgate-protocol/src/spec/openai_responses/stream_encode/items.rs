@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{SIGNER, State};
+use super::State;
 use crate::ir::{BlockStart, Content, Delta};
 use crate::spec::openai_responses::response::{
     custom_input, message_item, reasoning_item, text_part, tool_call_item,
@@ -36,6 +36,7 @@ pub(super) enum Current {
         item: Option<ItemRef>,
         text: String,
         signature: Option<String>,
+        signed_by: Option<String>,
     },
     Tool {
         item: ItemRef,
@@ -75,12 +76,13 @@ impl State {
                 item: None,
                 text: String::new(),
                 signature: None,
+                signed_by: None,
             },
-            BlockStart::RedactedReasoning { data } => {
+            BlockStart::RedactedReasoning { data, signed_by } => {
                 let item = self.next_item("rs", out);
                 let block = Content::RedactedReasoning {
                     data: data.clone(),
-                    signed_by: Some(SIGNER.to_owned()),
+                    signed_by: signed_by.clone(),
                 };
                 if let Some(done) = reasoning_item(&item.1, &block) {
                     self.item_added(&item, &done, out);
@@ -150,14 +152,21 @@ impl State {
             }
             (
                 Current::Reasoning {
-                    item, signature, ..
+                    item,
+                    signature,
+                    signed_by,
+                    ..
                 },
-                Delta::Signature(s),
+                Delta::Signature {
+                    signature: s,
+                    signed_by: by,
+                },
             ) if !s.is_empty() => {
                 if item.is_none() {
                     *item = Some(self.open_reasoning(out));
                 }
                 *signature = Some(s.clone());
+                signed_by.clone_from(by);
             }
             (
                 Current::Tool {
@@ -228,6 +237,7 @@ impl State {
                 item: Some(item),
                 text,
                 signature,
+                signed_by,
             }) => {
                 if !text.is_empty() {
                     let body = json!({"item_id": item.1, "output_index": item.0,
@@ -237,7 +247,7 @@ impl State {
                         "summary_index": 0, "part": {"type": "summary_text", "text": text}});
                     self.emit(out, "response.reasoning_summary_part.done", &body);
                 }
-                let signed_by = signature.as_ref().map(|_| SIGNER.to_owned());
+                let signed_by = signature.as_ref().and(signed_by);
                 let block = Content::Reasoning {
                     text,
                     signature,

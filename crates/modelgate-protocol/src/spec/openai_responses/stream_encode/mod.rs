@@ -57,10 +57,8 @@
 //!   `response.failed`, which carries the partial output, with nothing after
 //!   it.
 //!
-//! A stream event cannot say who signed a reasoning signature; signatures
-//! and redacted reasoning are taken as Anthropic's ([`SIGNER`]), as the
-//! Chat encoder takes them: Anthropic upstreams are where they come from
-//! (an `openai-responses` upstream reaches a Responses client untranslated).
+//! Signatures and redacted reasoning keep the signer their stream event
+//! names, wrapped in `encrypted_content` as `encode_response` wraps them.
 
 mod items;
 
@@ -72,14 +70,11 @@ use serde_json::{Value, json};
 use self::items::{Current, Message};
 use super::response::encode_response;
 use crate::ir::{
-    BlockStart, ChatResponse, Delta, ErrorKind, GatewayError, SIGNED_BY_ANTHROPIC, StopKind,
-    StopReason, StreamEvent, Usage,
+    BlockStart, ChatResponse, Delta, ErrorKind, GatewayError, StopKind, StopReason, StreamEvent,
+    Usage,
 };
 use crate::spec::openai_chat::error::error_type;
 use crate::translate::Context;
-
-/// The producer assumed for signatures and redacted reasoning in a stream.
-pub const SIGNER: &str = SIGNED_BY_ANTHROPIC;
 
 /// A block the source started while another was open: written later.
 #[derive(Debug)]
@@ -229,7 +224,7 @@ impl State {
             // arguments of an unknown tool call have no call to go to.
             let block = match delta {
                 Delta::Text(_) => BlockStart::Text,
-                Delta::Reasoning(_) | Delta::Signature(_) => BlockStart::Reasoning,
+                Delta::Reasoning(_) | Delta::Signature { .. } => BlockStart::Reasoning,
                 Delta::ToolArgs(_) => return,
             };
             self.block_start(source, &block, out);
