@@ -20,6 +20,22 @@
 //!   endpoints that arrive through the admin API as JSON.
 //! - [`json_schema`] is the schema of the file, for editors.
 //!
+//! # Azure
+//!
+//! An `azure` endpoint is placed by `resource_name` or `base_url`, calls
+//! the API `api_version` names (default `v1`) and sends its key as
+//! `auth` says (`api-key` or `bearer`); see [`EndpointConfig`]'s fields.
+//!
+//! ```yaml
+//! endpoints:
+//!   - name: az
+//!     spec: azure
+//!     resource_name: my-resource          # or base_url: https://apim.example.com/team
+//!     api_version: 2024-10-21             # default v1
+//!     api_key: ${AZURE_OPENAI_API_KEY}
+//!     model_map: { gpt-4o: my-gpt4o-deployment }
+//! ```
+//!
 //! # `${VAR}`
 //!
 //! Any string of an endpoint (URL, keys, header values, model ids, params
@@ -37,6 +53,7 @@
 //! Timeouts and the catalogue TTL are [`HumanDuration`]s: `500ms`, `10s`,
 //! `5m`, `1h` (decimals such as `1.5s` too), or a bare number of seconds.
 
+mod azure;
 mod duration;
 mod load;
 mod schema;
@@ -46,6 +63,7 @@ mod types;
 mod validate;
 mod vars;
 
+pub use azure::{DEFAULT_API_VERSION, azure_resource_url, is_api_version};
 pub use duration::DurationError;
 pub use load::{Config, ConfigError, load_file, parse_str};
 pub use schema::json_schema;

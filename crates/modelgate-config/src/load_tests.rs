@@ -141,7 +141,7 @@ fn typo_in_an_endpoint() {
         "modelgate.yaml:4:5: endpoints.local.base_ur: unknown field; expected one of `name`, \
          `provider`, `spec`, `base_url`, `direct_endpoint`, `api_key`, `api_keys`, `models`, \
          `model_map`, `headers`, `add_params`, `drop_params`, `description`, `tags`, `timeouts`, \
-         `default_max_tokens`, `reasoning_format`, `reasoning_key` (did you mean `base_url`?)"
+         `default_max_tokens`, `reasoning_format`, `reasoning_key`, `resource_name`, `api_version`, `auth` (did you mean `base_url`?)"
     );
 
     let text = "endpoints:\n  - name: local\n    modles: {}\n";
@@ -208,7 +208,12 @@ fn unknown_spec_lists_specs_with_line() {
 fn missing_field_is_named() {
     let err = parse_err("endpoints:\n  - name: a\n    spec: google\n    tags: [x]\n");
     assert_eq!(err.field.as_deref(), Some("endpoints.a.base_url"));
-    assert_eq!(err.message, "missing field");
+    assert!(err.message.starts_with("missing field"), "{}", err.message);
+    assert!(
+        err.message.contains("http://localhost:11434/v1"),
+        "{}",
+        err.message
+    );
     assert_eq!(err.line, Some(2), "the endpoint's line");
     let text = "endpoints:\n  - name: a\n    base_url: http://h\n    models:\n      fetch: true\n";
     let err = parse_err(text);
@@ -333,5 +338,65 @@ fn provider_is_another_name_for_spec() {
     assert_eq!(
         ep.reasoning_format,
         Some(crate::ReasoningFormat::ReasoningObject)
+    );
+}
+
+#[test]
+fn azure_endpoints() {
+    let text = "endpoints:\n  - name: az\n    spec: azure\n    resource_name: my-res\n    api_version: 2024-10-21\n    auth: bearer\n    api_key: ${AZURE_TOKEN}\n  - name: az-proxy\n    spec: azure\n    base_url: https://apim.example.com/team/openai/\n";
+    let file = parse_str(text, "m.yaml").unwrap();
+    let az = &file.endpoints[0];
+    assert_eq!(az.spec, Spec::Azure);
+    assert_eq!(az.effective_base_url(), "https://my-res.openai.azure.com");
+    assert_eq!(az.azure_api_version(), "2024-10-21");
+    assert_eq!(az.auth, Some(crate::AzureAuth::Bearer));
+    let proxy = &file.endpoints[1];
+    assert_eq!(proxy.azure_api_version(), "v1", "the v1 API by default");
+    assert_eq!(
+        proxy.effective_base_url(),
+        "https://apim.example.com/team/openai"
+    );
+    // Written back, unset fields stay out (the store keeps this JSON).
+    let json = serde_json::to_value(&file).unwrap();
+    assert!(json["endpoints"][0].get("base_url").is_none());
+    assert!(json["endpoints"][1].get("api_version").is_none());
+    assert!(json["endpoints"][1].get("auth").is_none());
+    assert_eq!(json["endpoints"][0]["auth"], "bearer");
+    let again: ConfigFile = serde_json::from_value(json).unwrap();
+    assert_eq!(again, file);
+}
+
+#[test]
+fn azure_errors_point_at_the_field() {
+    let err = parse_err("endpoints:\n  - name: az\n    spec: azure\n    api_key: k\n");
+    assert_eq!(err.field.as_deref(), Some("endpoints.az.resource_name"));
+    assert_eq!(err.line, Some(2), "the endpoint's line");
+    assert!(err.message.contains("`base_url`"), "{}", err.message);
+
+    let err = parse_err("endpoints:\n  - name: az\n    spec: azure\n    resource_name: my_res\n");
+    assert_eq!(err.field.as_deref(), Some("endpoints.az.resource_name"));
+    assert_eq!(err.line, Some(4));
+
+    let err = parse_err(
+        "endpoints:\n  - name: x\n    spec: openai-chat-completions\n    base_url: http://h/v1\n    api_version: 2024-10-21\n",
+    );
+    assert_eq!(err.field.as_deref(), Some("endpoints.x.api_version"));
+    assert!(err.message.contains("`azure`"), "{}", err.message);
+
+    // A typo among the new fields gets a suggestion.
+    let err = parse_err("endpoints:\n  - name: az\n    spec: azure\n    resource: my-res\n");
+    assert_eq!(err.suggestion.as_deref(), Some("resource_name"));
+    let err = parse_err(
+        "endpoints:\n  - name: az\n    spec: azure\n    resource_name: r\n    apiversion: v1\n",
+    );
+    assert_eq!(err.suggestion.as_deref(), Some("api_version"));
+    let err = parse_err(
+        "endpoints:\n  - name: az\n    spec: azure\n    resource_name: r\n    auth: entra\n",
+    );
+    assert_eq!(err.field.as_deref(), Some("endpoints.az.auth"));
+    assert!(
+        err.message.contains("api-key") && err.message.contains("bearer"),
+        "{}",
+        err.message
     );
 }

@@ -45,6 +45,27 @@ mod tests {
     }
 
     #[test]
+    fn azure_fields_are_described() {
+        let schema = json_schema();
+        let text = schema.to_string();
+        for field in ["resource_name", "api_version", "auth"] {
+            assert!(text.contains(&format!("\"{field}\"")), "{field}: {text}");
+        }
+        assert!(
+            text.contains(r#""api-key""#) && text.contains(r#""bearer""#),
+            "{text}"
+        );
+        // `base_url` may be left out (an azure endpoint given its resource name).
+        let endpoint = &schema["$defs"]["EndpointConfig"];
+        let required = endpoint["required"].as_array().expect("required");
+        assert!(required.contains(&serde_json::json!("name")), "{endpoint}");
+        assert!(
+            !required.contains(&serde_json::json!("base_url")),
+            "{endpoint}"
+        );
+    }
+
+    #[test]
     fn durations_are_string_or_number() {
         let text = json_schema().to_string();
         assert!(text.contains(r#""type":"number""#), "{text}");

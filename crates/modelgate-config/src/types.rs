@@ -69,6 +69,13 @@ pub struct EndpointConfig {
     #[schemars(schema_with = "crate::schema::spec_schema")]
     pub spec: Spec,
     /// Base URL, e.g. `http://localhost:11434/v1` (a trailing slash is removed).
+    /// Required, except for an `azure` endpoint given its `resource_name`.
+    /// For `azure` it is the resource's URL without the API path, e.g.
+    /// `https://my-resource.openai.azure.com` or an API-management proxy's
+    /// `https://apim.example.com/team-a`; modelgate appends `/openai/…`
+    /// (a trailing `/openai` or `/openai/v1`, as copied from Azure's
+    /// samples, is taken off first).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub base_url: String,
     /// When true, `base_url` is the full operation URL and nothing is appended.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -115,6 +122,37 @@ pub struct EndpointConfig {
     /// `reasoning_content` (default, DeepSeek) or `reasoning` (vLLM, OpenRouter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_key: Option<ReasoningKey>,
+    /// Azure only: the resource name, so that the base URL is
+    /// `https://{resource_name}.openai.azure.com`. Give it or `base_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+    /// Azure only: which API to call. `v1` (the default: the v1 API, no
+    /// dated version, `/openai/v1/chat/completions` with the deployment
+    /// name as `model`), `preview` (the v1 API's preview features,
+    /// `?api-version=preview`), or a dated version such as `2024-10-21`
+    /// (the classic API: `/openai/deployments/{deployment}/chat/completions?api-version=…`).
+    /// Either way the model id sent is the deployment name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// Azure only: how the key is sent. `api-key` (default: the `api-key`
+    /// header) or `bearer` (`Authorization: Bearer …`, for a Microsoft
+    /// Entra ID access token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AzureAuth>,
+}
+
+/// How an Azure endpoint sends its key.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AzureAuth {
+    /// The `api-key` header (a resource key).
+    #[default]
+    ApiKey,
+    /// `Authorization: Bearer …` (a Microsoft Entra ID access token, scope
+    /// `https://cognitiveservices.azure.com/.default`).
+    Bearer,
 }
 
 /// How reasoning is requested from an OpenAI-compatible endpoint.
@@ -152,6 +190,18 @@ impl EndpointConfig {
     /// operation, with no list beside it).
     pub fn fetches_models(&self) -> bool {
         self.models.fetch.unwrap_or(!self.direct_endpoint)
+    }
+
+    /// The base URL requests are built on: `base_url`, or for an `azure`
+    /// endpoint given only its `resource_name`,
+    /// `https://{resource_name}.openai.azure.com`.
+    pub fn effective_base_url(&self) -> String {
+        match (&self.resource_name, self.base_url.is_empty()) {
+            (Some(resource), true) if self.spec == Spec::Azure => {
+                crate::azure_resource_url(resource)
+            }
+            _ => self.base_url.clone(),
+        }
     }
 
     /// The keys in the order they are tried.

@@ -17,7 +17,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
@@ -46,8 +46,9 @@ pub enum FileError {
 const MAX_NAME_LEN: usize = 64;
 
 /// Tidies what has one obvious meaning: surrounding spaces and trailing
-/// slashes of `base_url` (URLs are built as `{base}/path`). A
-/// `direct_endpoint` URL is sent as written, so it is only trimmed.
+/// slashes of `base_url` (URLs are built as `{base}/path`), surrounding
+/// spaces of `resource_name` and `api_version`. A `direct_endpoint` URL is
+/// sent as written, so it is only trimmed.
 pub fn normalize_endpoint(ep: &mut EndpointConfig) {
     let trimmed = ep.base_url.trim();
     let url = if ep.direct_endpoint {
@@ -58,13 +59,30 @@ pub fn normalize_endpoint(ep: &mut EndpointConfig) {
     if url.len() != ep.base_url.len() {
         ep.base_url = url.to_owned();
     }
+    for value in [&mut ep.resource_name, &mut ep.api_version]
+        .into_iter()
+        .flatten()
+    {
+        if value.trim().len() != value.len() {
+            *value = value.trim().to_owned();
+        }
+    }
 }
 
 /// Checks one endpoint on its own (name uniqueness is [`validate_file`]'s).
 /// Expects a normalized endpoint; `${VAR}` references are not resolved here.
 pub fn validate_endpoint(ep: &EndpointConfig) -> Result<(), FieldError> {
     check_name(&ep.name)?;
-    check_base_url(&ep.base_url)?;
+    if ep.spec == Spec::Azure {
+        crate::azure::check(ep)?;
+    } else {
+        crate::azure::check_absent(ep)?;
+        if ep.base_url.is_empty() {
+            let message = "missing field (the URL of the API, e.g. http://localhost:11434/v1)";
+            return Err(FieldError::new("base_url", message));
+        }
+        check_base_url(&ep.base_url)?;
+    }
     check_keys(ep)?;
     for (from, to) in &ep.model_map {
         if from.trim().is_empty() {
@@ -161,7 +179,7 @@ fn check_name(name: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn check_base_url(url: &str) -> Result<(), FieldError> {
+pub(crate) fn check_base_url(url: &str) -> Result<(), FieldError> {
     if url.contains("${") {
         return Ok(()); // checked once resolved, when the endpoint is used
     }

@@ -174,3 +174,148 @@ fn duplicate_names_in_a_file() {
     file.endpoints[2].name = "A".into();
     assert_eq!(validate_file(&file), Ok(()));
 }
+
+fn azure(extra: serde_json::Value) -> EndpointConfig {
+    let mut value = json!({"name": "az", "spec": "azure"});
+    if let (Some(base), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+        base.extend(extra.clone());
+    }
+    serde_json::from_value(value).expect("endpoint JSON")
+}
+
+fn azure_error(extra: serde_json::Value) -> FieldError {
+    validate_endpoint(&azure(extra)).expect_err("should be refused")
+}
+
+#[test]
+fn azure_is_placed_by_resource_name_or_base_url() {
+    for ok in [
+        json!({"resource_name": "my-res-01"}),
+        json!({"resource_name": "${AZURE_RESOURCE}"}),
+        json!({"base_url": "https://my-res.openai.azure.com"}),
+        json!({"base_url": "https://apim.example.com/team-a/openai/v1"}),
+        json!({"base_url": "https://h/x/openai/deployments/d/chat/completions?api-version=2024-10-21", "direct_endpoint": true}),
+        json!({"resource_name": "r", "api_version": "2025-04-01-preview", "auth": "bearer", "api_key": "t"}),
+        json!({"resource_name": "r", "api_version": "preview", "auth": "api-key"}),
+    ] {
+        assert_eq!(validate_endpoint(&azure(ok.clone())), Ok(()), "{ok}");
+    }
+    let e = azure_error(json!({}));
+    assert_eq!(e.field, "resource_name");
+    assert!(
+        e.message.contains("NAME.openai.azure.com") && e.message.contains("`base_url`"),
+        "{}",
+        e.message
+    );
+    let e = azure_error(json!({"resource_name": "r", "base_url": "https://r.openai.azure.com"}));
+    assert!(e.message.contains("not both"), "{}", e.message);
+    let e = azure_error(json!({"resource_name": "r", "direct_endpoint": true}));
+    assert_eq!(e.field, "direct_endpoint");
+}
+
+#[test]
+fn azure_resource_names_must_be_host_labels() {
+    for bad in ["my_res", "-res", "res-", "r s", ""] {
+        let e = azure_error(json!({ "resource_name": bad }));
+        assert_eq!(e.field, "resource_name", "{bad}");
+    }
+    let e = azure_error(json!({"resource_name": "my_res"}));
+    assert!(
+        e.message.contains("letters, digits and `-`"),
+        "{}",
+        e.message
+    );
+    assert!(
+        azure_error(json!({"resource_name": "a".repeat(65)}))
+            .message
+            .contains("64")
+    );
+    // A pasted host or URL gets the name to write instead.
+    let e = azure_error(json!({"resource_name": "https://my-res.openai.azure.com/"}));
+    assert!(
+        e.message.contains("`resource_name: my-res`"),
+        "{}",
+        e.message
+    );
+    let e = azure_error(json!({"resource_name": "my-res.openai.azure.com"}));
+    assert!(
+        e.message.contains("`resource_name: my-res`")
+            && e.message
+                .contains("base_url: https://my-res.openai.azure.com"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn azure_base_urls_stop_before_openai() {
+    let e = azure_error(
+        json!({"base_url": "https://r.openai.azure.com/openai/deployments/gpt4o/chat/completions"}),
+    );
+    assert_eq!(e.field, "base_url");
+    assert!(
+        e.message.contains("(here `https://r.openai.azure.com`)")
+            && e.message.contains("model_map"),
+        "{}",
+        e.message
+    );
+    let e = azure_error(
+        json!({"base_url": "https://r.openai.azure.com/openai?api-version=2024-10-21"}),
+    );
+    assert!(e.message.contains("`api_version`"), "{}", e.message);
+    let e = azure_error(json!({"base_url": "https://r.openai.azure.com/?x=1"}));
+    assert!(e.message.contains("query"), "{}", e.message);
+    assert_eq!(
+        azure_error(json!({"base_url": "r.openai.azure.com"})).field,
+        "base_url"
+    );
+}
+
+#[test]
+fn azure_api_versions_and_auth() {
+    let e = azure_error(json!({"resource_name": "r", "api_version": "2024-10"}));
+    assert_eq!(e.field, "api_version");
+    assert!(
+        e.message.contains("`v1`") && e.message.contains("2024-10-21"),
+        "{}",
+        e.message
+    );
+    let e = azure_error(json!({"resource_name": "r", "auth": "bearer"}));
+    assert_eq!(e.field, "auth");
+    assert!(
+        e.message.contains("Entra ID access token as `api_key`"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn azure_fields_on_other_specs_are_refused() {
+    for (field, value) in [
+        ("resource_name", json!("r")),
+        ("api_version", json!("v1")),
+        ("auth", json!("bearer")),
+    ] {
+        let e = error(json!({ field: value }));
+        assert_eq!(e.field, field);
+        assert!(
+            e.message.contains("setting of `azure` endpoints")
+                && e.message.contains("`openai-chat-completions`"),
+            "{}",
+            e.message
+        );
+    }
+    let mut ep = endpoint(json!({}));
+    ep.base_url.clear();
+    let e = validate_endpoint(&ep).expect_err("no base URL");
+    assert_eq!(e.field, "base_url");
+    assert!(e.message.starts_with("missing field"), "{}", e.message);
+}
+
+#[test]
+fn normalization_trims_azure_fields() {
+    let mut ep = azure(json!({"resource_name": " r ", "api_version": " v1\n"}));
+    normalize_endpoint(&mut ep);
+    assert_eq!(ep.resource_name.as_deref(), Some("r"));
+    assert_eq!(ep.api_version.as_deref(), Some("v1"));
+}

@@ -15,10 +15,11 @@ pub enum Format {
 }
 
 impl Format {
-    /// The wire format of an endpoint spec, if this build speaks it.
+    /// The wire format of an endpoint spec, if this build speaks it. Azure
+    /// OpenAI speaks OpenAI Chat Completions (its transport differs).
     pub fn of_spec(spec: Spec) -> Option<Format> {
         match spec {
-            Spec::OpenAiChatCompletions => Some(Format::OpenAiChat),
+            Spec::OpenAiChatCompletions | Spec::Azure => Some(Format::OpenAiChat),
             Spec::Anthropic => Some(Format::Anthropic),
             Spec::OpenAiResponses => Some(Format::OpenAiResponses),
             _ => None,

@@ -186,7 +186,8 @@ pub(crate) fn sealed_with(secrets: &str) -> Option<&str> {
 
 /// The associated data binding an endpoint's secrets: JSON of a fixed
 /// struct (so fields cannot run into each other), with the base URL and
-/// flag exactly as they are in the stored settings.
+/// flag exactly as they are in the stored settings (for an azure endpoint
+/// without one, the URL its `resource_name` stands for).
 fn binding_aad(
     name: &str,
     spec: &str,
@@ -200,10 +201,18 @@ fn binding_aad(
         base_url: &'a str,
         direct_endpoint: bool,
     }
-    let base_url = settings
-        .get("base_url")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StoreError::Corrupt(format!("endpoint `{name}` has no base_url")))?;
+    // An azure endpoint may be placed by its resource name alone: then the
+    // URL it names is bound, so keys never follow a changed name.
+    let derived;
+    let base_url = match (settings.get("base_url"), settings.get("resource_name")) {
+        (Some(url), _) => url.as_str(),
+        (None, Some(Value::String(resource))) if spec == "azure" => {
+            derived = modelgate_config::azure_resource_url(resource);
+            Some(derived.as_str())
+        }
+        _ => None,
+    }
+    .ok_or_else(|| StoreError::Corrupt(format!("endpoint `{name}` has no base_url")))?;
     let direct_endpoint = match settings.get("direct_endpoint") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,

@@ -8,6 +8,7 @@
 //! ```
 
 pub mod anthropic;
+pub mod azure;
 pub mod openai;
 pub mod responses;
 mod server;

@@ -35,13 +35,15 @@ pub fn path(spec: Spec, op: Operation) -> &'static str {
     }
 }
 
-/// The credential header for a key.
+/// The credential header for a key, as a spec sends keys by default (an
+/// Azure endpoint's own setting is [`Endpoint::key_header`](crate::Endpoint::key_header)'s).
 pub fn key_header(spec: Spec, key: &ApiKey) -> Option<(HeaderName, HeaderValue)> {
     let (name, value) = match spec {
         Spec::Anthropic => (
             HeaderName::from_static("x-api-key"),
             key.expose().to_owned(),
         ),
+        Spec::Azure => (HeaderName::from_static("api-key"), key.expose().to_owned()),
         _ => (
             http::header::AUTHORIZATION,
             format!("Bearer {}", key.expose()),
@@ -53,11 +55,13 @@ pub fn key_header(spec: Spec, key: &ApiKey) -> Option<(HeaderName, HeaderValue)>
 }
 
 /// Anthropic's base URL is the host (`https://api.anthropic.com`); a base
-/// URL written with `/v1` would double it, so it is taken off.
+/// URL written with `/v1` would double it, so it is taken off. Azure's is
+/// the resource's URL: see [`crate::azure::normalize_base`].
 pub fn normalize_base(spec: Spec, base: &str) -> String {
     let base = base.trim_end_matches('/');
     match spec {
         Spec::Anthropic => base.strip_suffix("/v1").unwrap_or(base).to_owned(),
+        Spec::Azure => crate::azure::normalize_base(base),
         _ => base.to_owned(),
     }
 }

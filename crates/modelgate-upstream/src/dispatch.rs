@@ -18,7 +18,7 @@ use modelgate_protocol::secret::scrub;
 use modelgate_protocol::spec::openai_chat::error::decode_upstream_error;
 use modelgate_protocol::{ErrorKind, GatewayError};
 
-use crate::auth::{self, Operation};
+use crate::auth::Operation;
 use crate::cooldown::{self, KeyCooldowns};
 use crate::endpoint::Endpoint;
 use crate::errors;
@@ -48,16 +48,43 @@ pub async fn send(
     body: Option<Bytes>,
     extra: &HeaderMap,
 ) -> Result<UpstreamResponse, GatewayError> {
-    let url = match op {
-        Operation::Chat => ep.chat_url.clone(),
-        _ => reqwest::Url::parse(&ep.url(op))
-            .map_err(|e| GatewayError::internal(format!("invalid URL: {e}")))?,
-    };
+    // No model: an operation whose URL names one (Azure's classic chat) is
+    // sent with `send_to` and `Endpoint::model_url`.
+    let url = ep.model_url(op, "").map_err(GatewayError::internal)?;
     send_to(ep, cooldowns, method, url, body, extra).await
 }
 
 /// [`send`] to a URL the caller built (e.g. with a query string).
+///
+/// An Azure endpoint's 404 is explained here, where the deployment the
+/// request named is known (from the URL, or the body's `model`): the
+/// caller gets the error ([`errors::status_error_for`]), not the response.
 pub async fn send_to(
+    ep: &Endpoint,
+    cooldowns: &KeyCooldowns,
+    method: Method,
+    url: reqwest::Url,
+    body: Option<Bytes>,
+    extra: &HeaderMap,
+) -> Result<UpstreamResponse, GatewayError> {
+    let kept = ep.azure.is_some().then(|| (url.clone(), body.clone()));
+    let answer = send_with_keys(ep, cooldowns, method, url, body, extra).await?;
+    match kept {
+        Some((url, body)) if answer.response.status() == http::StatusCode::NOT_FOUND => {
+            let deployment = crate::azure::deployment_of(&url, body.as_deref());
+            let error_body = crate::body::read_error_body(ep, answer.response).await;
+            Err(errors::status_error_for(
+                ep,
+                404,
+                &error_body,
+                deployment.as_deref(),
+            ))
+        }
+        _ => Ok(answer),
+    }
+}
+
+async fn send_with_keys(
     ep: &Endpoint,
     cooldowns: &KeyCooldowns,
     method: Method,
@@ -79,7 +106,7 @@ pub async fn send_to(
     let mut rejections = Vec::new();
     for index in usable {
         let key = &ep.keys[index];
-        let auth = auth::key_header(ep.spec, key).ok_or_else(|| {
+        let auth = ep.key_header(key).ok_or_else(|| {
             GatewayError::invalid_request(format!(
                 "key {} of endpoint `{}` has characters that cannot go in an HTTP header",
                 key.masked(),
@@ -185,14 +212,18 @@ fn exhausted(ep: &Endpoint, cooldowns: &KeyCooldowns, rejections: &[Rejection]) 
     }
     // A 502, not the 401/403 the keys got: the caller's own key is fine,
     // and SDKs would raise their "invalid API key" error at the caller.
-    GatewayError::new(
-        ErrorKind::Upstream,
-        format!(
+    let message = match &ep.azure {
+        Some(azure) => format!(
+            "endpoint `{}` rejected every key (key rotation exhausted): {detail}. {}",
+            ep.name,
+            crate::azure::auth_hint(ep, azure)
+        ),
+        None => format!(
             "endpoint `{}` rejected every key (key rotation exhausted): {detail}. Fix the keys with `modelgate endpoints update {} --api-key …` and check them with `modelgate endpoints test {}`",
             ep.name, ep.name, ep.name
         ),
-    )
-    .with_code("upstream_keys_exhausted")
+    };
+    GatewayError::new(ErrorKind::Upstream, message).with_code("upstream_keys_exhausted")
 }
 
 fn unix_now() -> u64 {

@@ -8,6 +8,7 @@ use modelgate_protocol::secret::{ApiKey, MIN_SCRUBBED_LEN};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::Operation;
+use crate::azure::{self, Azure};
 
 /// An endpoint with its `${VAR}`s resolved and everything a request needs
 /// prepared once, so the request path allocates nothing for configuration.
@@ -30,8 +31,12 @@ pub struct Endpoint {
     pub drop_params: Vec<String>,
     pub timeouts: TimeoutSettings,
     /// The chat operation's URL, parsed once: parsing it per request
-    /// showed up in profiles of the hot path.
+    /// showed up in profiles of the hot path. For Azure's classic API,
+    /// whose chat URL names the deployment, it is the deployments
+    /// collection that [`model_url`](Self::model_url) completes.
     pub chat_url: reqwest::Url,
+    /// Azure's API, auth and resource, for an `azure` endpoint.
+    pub azure: Option<Azure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,18 +72,20 @@ impl Endpoint {
             );
         }
         let timeouts = defaults.with_overrides(&config.timeouts);
+        let configured_base = config.effective_base_url();
         let base_url = if config.direct_endpoint {
-            config.base_url.clone()
+            configured_base.clone()
         } else {
-            crate::auth::normalize_base(config.spec, &config.base_url)
+            crate::auth::normalize_base(config.spec, &configured_base)
         };
-        let chat = if config.direct_endpoint {
-            base_url.clone()
-        } else {
-            format!(
+        let azure = (config.spec == Spec::Azure).then(|| Azure::from_config(config, &base_url));
+        let chat = match &azure {
+            _ if config.direct_endpoint => base_url.clone(),
+            Some(azure) => azure::chat_base(azure, &base_url),
+            None => format!(
                 "{base_url}/{}",
                 crate::auth::path(config.spec, Operation::Chat)
-            )
+            ),
         };
         let chat_url = reqwest::Url::parse(&chat).map_err(|e| {
             fail(format!(
@@ -102,6 +109,7 @@ impl Endpoint {
             drop_params: config.drop_params.clone(),
             timeouts,
             chat_url,
+            azure,
         })
     }
 
@@ -111,29 +119,47 @@ impl Endpoint {
     }
 
     /// The URL of an operation: `{base}/{path}`, or the base URL itself for
-    /// a direct endpoint's main operation.
+    /// a direct endpoint's main operation. An Azure endpoint's are in
+    /// [`azure::url`] (its classic chat URL names the deployment
+    /// `{deployment}`: use [`model_url`](Self::model_url) to send).
     pub fn url(&self, op: Operation) -> String {
-        if self.direct {
-            self.base_url.clone()
-        } else {
-            format!("{}/{}", self.base_url, crate::auth::path(self.spec, op))
+        match &self.azure {
+            _ if self.direct => self.base_url.clone(),
+            Some(azure) => azure::url(azure, &self.base_url, op),
+            None => format!("{}/{}", self.base_url, crate::auth::path(self.spec, op)),
         }
     }
 
     /// The URL of a model operation for the (mapped) model `model`. Most
     /// specs ignore the model (it is in the body); Azure's classic API puts
     /// the deployment in the path.
-    pub fn model_url(&self, op: Operation, _model: &str) -> Result<reqwest::Url, String> {
-        match op {
-            Operation::Chat => Ok(self.chat_url.clone()),
+    pub fn model_url(&self, op: Operation, model: &str) -> Result<reqwest::Url, String> {
+        match (op, &self.azure) {
+            (Operation::Chat, Some(azure)) if !self.direct && !azure.is_v1() => {
+                azure::deployment_url(&self.chat_url, model)
+            }
+            (Operation::Chat, _) => Ok(self.chat_url.clone()),
             _ => reqwest::Url::parse(&self.url(op)).map_err(|e| format!("invalid URL: {e}")),
         }
     }
 
     /// Whether the endpoint takes Responses requests as they are (a
-    /// Responses client's body is passed through rather than translated).
+    /// Responses client's body is passed through rather than translated):
+    /// a Responses endpoint, or Azure on its v1 API.
     pub fn speaks_responses(&self) -> bool {
         self.spec == Spec::OpenAiResponses
+            || self
+                .azure
+                .as_ref()
+                .is_some_and(|azure| azure.is_v1() && !self.direct)
+    }
+
+    /// The credential header for `key`, sent the way this endpoint sends keys.
+    pub fn key_header(&self, key: &ApiKey) -> Option<(HeaderName, HeaderValue)> {
+        match &self.azure {
+            Some(azure) => azure.key_header(key),
+            None => crate::auth::key_header(self.spec, key),
+        }
     }
 
     /// The base URL with its credentials masked, for messages ([`redact_url`]).
@@ -235,7 +261,7 @@ pub fn secrets_of(
     found.into_iter().map(ApiKey::new).collect()
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -4,9 +4,12 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use modelgate_protocol::secret::scrub;
-use modelgate_protocol::spec::openai_chat::error::{UpstreamErrorBody, decode_upstream_error};
+use modelgate_protocol::spec::openai_chat::error::{
+    UpstreamErrorBody, decode_upstream_error, prompt_filter_of,
+};
 use modelgate_protocol::{ErrorKind, GatewayError, Spec};
 
+use crate::azure;
 use crate::endpoint::{Endpoint, redact_url};
 use crate::probe::{self, RouteDiagnosis};
 
@@ -31,8 +34,13 @@ pub fn network_error(ep: &Endpoint, err: &reqwest::Error) -> GatewayError {
             ep.name
         )
     } else if cause.contains("dns") || cause.contains("resolve") || cause.contains("lookup") {
+        let check = if ep.azure.is_some() {
+            "Check `resource_name` (or `base_url`): it names the Azure resource"
+        } else {
+            "Check the base URL"
+        };
         format!(
-            "could not resolve the host of endpoint `{}` ({at}): {cause}. Check the base URL",
+            "could not resolve the host of endpoint `{}` ({at}): {cause}. {check}",
             ep.name
         )
     } else {
@@ -121,8 +129,25 @@ pub fn body_error(ep: &Endpoint, err: &reqwest::Error) -> GatewayError {
 /// their "your API key is wrong" error at a caller whose key is fine.
 /// A 404 gets the hint its body supports; [`explain_404`] probes the
 /// server for a better one.
+///
+/// An error saying the prompt was refused by a content filter (Azure's
+/// `code: "content_filter"`) is a 400 `invalid_request` with code
+/// `content_filter`, naming the filtered categories. Azure's missing
+/// deployment, unknown api-version and missing path get their own hints
+/// ([`azure::explain`]).
 pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
-    status_error_with(ep, status, body, None)
+    status_error_with(ep, status, body, None, None)
+}
+
+/// [`status_error`] for a request that named `deployment` (Azure: the
+/// model id after `model_map`), so a missing deployment is named.
+pub fn status_error_for(
+    ep: &Endpoint,
+    status: u16,
+    body: &[u8],
+    deployment: Option<&str>,
+) -> GatewayError {
+    status_error_with(ep, status, body, None, deployment)
 }
 
 /// [`status_error`] for a 404 of the chat operation, after probing the
@@ -134,12 +159,13 @@ pub fn status_error(ep: &Endpoint, status: u16, body: &[u8]) -> GatewayError {
 /// for a direct endpoint (whose URL is not built by modelgate).
 pub async fn explain_404(ep: &Endpoint, key_index: Option<usize>, body: &[u8]) -> GatewayError {
     let upstream = decode_upstream_error(body);
-    if ep.direct || is_about_model(&upstream) {
-        return status_error_with(ep, 404, body, None);
+    // Azure's 404s say what is missing; its layout is not probed.
+    if ep.direct || ep.azure.is_some() || is_about_model(&upstream) {
+        return status_error_with(ep, 404, body, None, None);
     }
     let key = key_index.and_then(|i| ep.keys.get(i));
     let found = probe::diagnose(ep, key, is_route_miss(&upstream, body)).await;
-    status_error_with(ep, 404, body, Some(&found))
+    status_error_with(ep, 404, body, Some(&found), None)
 }
 
 fn status_error_with(
@@ -147,6 +173,7 @@ fn status_error_with(
     status: u16,
     body: &[u8],
     found: Option<&RouteDiagnosis>,
+    deployment: Option<&str>,
 ) -> GatewayError {
     let upstream = decode_upstream_error(body);
     let upstream_message = upstream.message.clone().or_else(|| detail_of(body));
@@ -156,6 +183,14 @@ fn status_error_with(
         .unwrap_or_default();
     if matches!(status, 401 | 403) {
         return auth_failed(ep, status, &said);
+    }
+    if let Some(categories) = prompt_filter_of(body) {
+        return prompt_filtered(ep, status, &categories);
+    }
+    if let Some(azure) = &ep.azure
+        && let Some(err) = azure::explain(ep, azure, status, &upstream, deployment)
+    {
+        return err;
     }
     let mut message = format!("endpoint `{}` answered HTTP {status}{said}", ep.name);
     let kind = match status {
@@ -182,10 +217,52 @@ fn status_error_with(
     err
 }
 
+/// A content filter refused the prompt: the caller's request is what has to
+/// change, so it is a 400-class error (the status the endpoint gave).
+fn prompt_filtered(ep: &Endpoint, status: u16, categories: &[String]) -> GatewayError {
+    let whose = if ep.azure.is_some() {
+        "Azure's content filter"
+    } else {
+        "its content filter"
+    };
+    let why = if categories.is_empty() {
+        String::new()
+    } else {
+        format!(" (categories: {})", categories.join(", "))
+    };
+    let message = format!(
+        "endpoint `{}` refused the prompt: it was filtered by {whose}{why}. Rephrase the request; the filter's settings belong to the resource's owner",
+        ep.name
+    );
+    let status = if (400..500).contains(&status) {
+        status
+    } else {
+        400
+    };
+    GatewayError::new(ErrorKind::InvalidRequest, scrub(&message, &ep.secrets))
+        .with_status(status)
+        .with_code("content_filter")
+        .with_param("prompt")
+}
+
 /// The endpoint refused its own credentials (or their absence).
 fn auth_failed(ep: &Endpoint, status: u16, said: &str) -> GatewayError {
     let at = ep.authority();
-    let message = if ep.keys.is_empty() {
+    let message = if let Some(azure) = &ep.azure {
+        let missing = if ep.keys.is_empty() {
+            format!(
+                "; endpoint `{}` has no key: add one with `modelgate endpoints update {} --api-key …`",
+                ep.name, ep.name
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "the server at {at} refused the credentials of endpoint `{}` (HTTP {status}{said}): {}{missing}",
+            ep.name,
+            azure::auth_hint(ep, azure)
+        )
+    } else if ep.keys.is_empty() {
         format!(
             "endpoint `{}` has no API key configured and the server at {at} refused the request (HTTP {status}{said}): add one with `modelgate endpoints update {} --api-key …`",
             ep.name, ep.name

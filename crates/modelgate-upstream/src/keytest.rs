@@ -15,6 +15,8 @@
 //! (OpenRouter): a 401 there means the key is invalid. A server without a
 //! model list (404 at step 1) whose chat route accepts the key is `ok`.
 //! A direct endpoint has no model list: it gets step 2 only, at its URL.
+//! An Azure endpoint takes the same steps at its own URLs
+//! (`keytest_azure.rs`).
 
 use std::time::Duration;
 
@@ -75,7 +77,7 @@ pub struct KeyReport {
 }
 
 impl KeyReport {
-    fn new(key: &str, verdict: Verdict, status: Option<u16>, hint: String) -> Self {
+    pub(crate) fn new(key: &str, verdict: Verdict, status: Option<u16>, hint: String) -> Self {
         Self {
             key: key.to_owned(),
             verdict,
@@ -100,7 +102,7 @@ pub async fn test_keys(ep: &Endpoint) -> Vec<KeyReport> {
 
 async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
     let shown = key.map_or_else(|| "(no key)".to_owned(), ApiKey::masked);
-    if key.is_some_and(|k| auth::key_header(ep.spec, k).is_none()) {
+    if key.is_some_and(|k| ep.key_header(k).is_none()) {
         return KeyReport::new(
             &shown,
             Verdict::Invalid,
@@ -110,6 +112,9 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
     }
     if ep.direct {
         return probe_chat(ep, key, &shown, false).await;
+    }
+    if let Some(azure) = &ep.azure {
+        return crate::keytest_azure::probe(ep, azure, key, &shown).await;
     }
     let models_url = ep.url(Operation::Models);
     let (status, response) = match send(ep, key, Method::GET, &models_url).await {
@@ -142,8 +147,9 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
 }
 
 const INVALID: &str = "the endpoint does not accept this key: check it, or rotate it with `modelgate endpoints update`";
-const FORBIDDEN: &str = "the key is valid but not allowed here (project, region or model access)";
-const RATE_LIMITED: &str = "the key is rate limited or out of quota right now";
+pub(crate) const FORBIDDEN: &str =
+    "the key is valid but not allowed here (project, region or model access)";
+pub(crate) const RATE_LIMITED: &str = "the key is rate limited or out of quota right now";
 
 /// Step 2: an empty `POST` to the chat URL. `no_model_list`: step 1 got a 404.
 async fn probe_chat(
@@ -265,24 +271,31 @@ async fn missing_route(ep: &Endpoint, key: Option<&ApiKey>, shown: &str, status:
 }
 
 /// A probe that got no HTTP answer, before the key it was for is known.
-struct NoAnswer {
+pub(crate) struct NoAnswer {
     hint: String,
 }
 
 impl NoAnswer {
-    fn for_key(self, shown: &str) -> KeyReport {
+    pub(crate) fn for_key(self, shown: &str) -> KeyReport {
         KeyReport::new(shown, Verdict::NetworkError, None, self.hint)
     }
 }
 
 /// One probe request with the key, bounded by the first-byte timeout (at most 30s).
-async fn send(
+pub(crate) async fn send(
     ep: &Endpoint,
     key: Option<&ApiKey>,
     method: Method,
     url: &str,
 ) -> Result<reqwest::Response, NoAnswer> {
-    let request = probe::request(ep, key, ep.spec, method, url);
+    send_request(ep, probe::request(ep, key, ep.spec, method, url)).await
+}
+
+/// Sends a probe request the caller built, bounded as [`send`]'s.
+pub(crate) async fn send_request(
+    ep: &Endpoint,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, NoAnswer> {
     let timeout = ep.timeouts.first_byte.0.min(Duration::from_secs(30));
     match tokio::time::timeout(timeout, request.send()).await {
         Err(_) => Err(NoAnswer {

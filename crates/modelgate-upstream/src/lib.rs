@@ -6,12 +6,14 @@
 //! a request with key fallback; [`keytest`] and [`models`] are the two other
 //! things the gateway asks of an endpoint. [`body`] reads answers with a
 //! ceiling on memory; [`probe`] asks a server cheap questions when a route
-//! is missing, for [`errors::explain_404`] and the key test. Everything an
+//! is missing, for [`errors::explain_404`] and the key test; [`azure`] holds
+//! Azure OpenAI's URLs, auth and error hints. Everything an
 //! upstream sends (headers, numbers, bodies) is read so that nothing in it
 //! can panic or grow memory without bound, and every error path masks the
 //! endpoint's secrets ([`Endpoint::secrets`]).
 
 pub mod auth;
+pub mod azure;
 pub mod body;
 pub mod client;
 pub mod cooldown;
@@ -19,6 +21,7 @@ pub mod dispatch;
 pub mod endpoint;
 pub mod errors;
 pub mod keytest;
+mod keytest_azure;
 pub mod models;
 pub mod probe;
 

@@ -1,4 +1,6 @@
-//! Fetching an endpoint's model list.
+//! Fetching an endpoint's model list: `GET {base}/models` (Anthropic's
+//! paginated), or Azure's lists in turn ([`crate::azure::list_urls`]: the
+//! deployments, else the models).
 
 use http::Method;
 use modelgate_protocol::spec::openai_chat::wire::ModelEntry;
@@ -40,6 +42,9 @@ pub async fn fetch_models(
             ),
         ));
     }
+    if let Some(azure) = &ep.azure {
+        return fetch_azure(ep, cooldowns, &crate::azure::list_urls(azure, &ep.base_url)).await;
+    }
     let base = ep.url(Operation::Models);
     let mut models = Vec::new();
     let mut after: Option<String> = None;
@@ -64,18 +69,37 @@ pub async fn fetch_models(
     Ok(models)
 }
 
+/// Azure's lists, in order: the first that answers is the list. A list
+/// the resource does not serve (404, or a 400 about its api-version) moves
+/// on to the next; any other failure is the answer.
+async fn fetch_azure(
+    ep: &Endpoint,
+    cooldowns: &KeyCooldowns,
+    urls: &[String],
+) -> Result<Vec<ModelEntry>, GatewayError> {
+    let mut last = None;
+    for url in urls {
+        match fetch_page(ep, cooldowns, url).await {
+            Ok(page) => return Ok(page.data),
+            Err(e) if matches!(e.status, 400 | 404 | 405) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| GatewayError::internal("no model-list URL")))
+}
+
 async fn fetch_page(
     ep: &Endpoint,
     cooldowns: &KeyCooldowns,
     url: &str,
 ) -> Result<Page, GatewayError> {
-    let url = reqwest::Url::parse(url)
+    let parsed = reqwest::Url::parse(url)
         .map_err(|e| GatewayError::internal(format!("invalid model-list URL: {e}")))?;
     let upstream = send_to(
         ep,
         cooldowns,
         Method::GET,
-        url,
+        parsed,
         None,
         &http::HeaderMap::new(),
     )
@@ -93,7 +117,7 @@ async fn fetch_page(
                 "endpoint `{}` answered `GET {}` with something that is not a model list; is `{}` the right spec for it?",
                 ep.name,
                 // The URL as configured may carry credentials.
-                redact_url(&ep.url(Operation::Models)),
+                redact_url(url),
                 ep.spec
             ),
         )

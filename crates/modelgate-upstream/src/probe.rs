@@ -72,7 +72,15 @@ pub fn request(
     if auth_as == Spec::Anthropic && !ep.headers.contains_key("anthropic-version") {
         request = request.header("anthropic-version", auth::ANTHROPIC_VERSION);
     }
-    if let Some((name, value)) = key.and_then(|k| auth::key_header(auth_as, k)) {
+    // The endpoint's own way when probing its own spec (Azure's `auth`).
+    let header = |k: &ApiKey| {
+        if auth_as == ep.spec {
+            ep.key_header(k)
+        } else {
+            auth::key_header(auth_as, k)
+        }
+    };
+    if let Some((name, value)) = key.and_then(header) {
         request = request.header(name, value);
     }
     if method == Method::POST {
@@ -100,7 +108,8 @@ pub fn accepted(status: Option<u16>) -> bool {
 /// that speak both (LiteLLM, some proxies) would otherwise have a genuine
 /// "no such thing" blamed on the spec.
 pub async fn diagnose(ep: &Endpoint, key: Option<&ApiKey>, route_miss: bool) -> RouteDiagnosis {
-    if ep.direct {
+    // Azure's paths are fixed and its errors say what is missing.
+    if ep.direct || ep.spec == Spec::Azure {
         return RouteDiagnosis::Unknown;
     }
     match ep.spec {

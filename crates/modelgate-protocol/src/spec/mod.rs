@@ -71,7 +71,7 @@ impl Spec {
     pub const fn is_supported(self) -> bool {
         matches!(
             self,
-            Spec::OpenAiChatCompletions | Spec::OpenAiResponses | Spec::Anthropic
+            Spec::OpenAiChatCompletions | Spec::OpenAiResponses | Spec::Anthropic | Spec::Azure
         )
     }
 
@@ -138,6 +138,12 @@ mod tests {
     fn unknown_spec_lists_known_ones() {
         let err = "openai".parse::<Spec>().unwrap_err();
         assert!(err.to_string().contains("openai-chat-completions"));
+    }
+
+    #[test]
+    fn azure_is_supported_google_not_yet() {
+        assert!(Spec::Azure.is_supported());
+        assert!(!Spec::Google.is_supported());
     }
 
     #[test]

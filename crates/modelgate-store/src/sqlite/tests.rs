@@ -306,6 +306,35 @@ async fn tamper(store: &SqliteStore, name: &str, path: &str, value: serde_json::
 }
 
 #[tokio::test]
+async fn an_azure_endpoint_is_bound_to_the_resource_it_names() {
+    let dir = TempDir::new("azure-binding");
+    let store = on_disk(&dir, key(1)).await.expect("open");
+    let ep = suite::endpoint(json!({
+        "name": "az", "spec": "azure", "resource_name": "my-res", "api_key": "azure-key-0123456789",
+    }));
+    store.create_endpoint(&ep).await.expect("create");
+    let got = store
+        .get_endpoint("az")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(got.resource_name.as_deref(), Some("my-res"));
+    assert_eq!(got.keys(), ["azure-key-0123456789"]);
+    // Another resource name would send the key elsewhere: it does not decrypt.
+    tamper(&store, "az", "$.resource_name", json!("attacker-res")).await;
+    let err = store.get_endpoint("az").await.expect_err("tampered");
+    assert!(matches!(err, StoreError::Crypto(_)), "{err:?}");
+    tamper(&store, "az", "$.resource_name", json!("my-res")).await;
+    let got = store
+        .get_endpoint("az")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(got.keys(), ["azure-key-0123456789"]);
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_changed_base_url_makes_the_endpoint_unreadable_not_the_store() {
     let dir = TempDir::new("tamper");
     let store = on_disk(&dir, key(1)).await.expect("open");

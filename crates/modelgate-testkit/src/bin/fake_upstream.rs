@@ -21,6 +21,10 @@
 //! `responses.rs`: a reasoning item when `reasoning` is asked for, the
 //! request's settings echoed; `--canned` does not apply to it).
 //!
+//! `--azure` serves a fake Azure OpenAI resource instead, below `/openai/`
+//! (see `modelgate_testkit::azure`: key `fake-azure-key`, Entra token
+//! `fake-entra-token`, deployments `fake-deployment` and `fake-mini`).
+//!
 //! Flags: `--listen ADDR` (default 127.0.0.1:0), `--threads N` (default: one
 //! per CPU), `--chunks N`, `--delay-ms MS`
 //! (between stream chunks), `--canned` (benchmarks: the same pre-serialized
@@ -108,6 +112,7 @@ fn main() {
         canned: None,
     };
     let mut canned = false;
+    let mut azure = false;
     let mut threads: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -118,6 +123,7 @@ fn main() {
         match arg.as_str() {
             "--listen" => listen = value(),
             "--canned" => canned = true,
+            "--azure" => azure = true,
             "--threads" => {
                 threads = Some(
                     value()
@@ -170,6 +176,11 @@ fn main() {
             .route("/v1/responses", post(responses::create))
             .route("/responses", post(responses::create))
             .with_state(options);
+        let app = if azure {
+            modelgate_testkit::azure::router(modelgate_testkit::azure::Resource::default())
+        } else {
+            app
+        };
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .unwrap_or_else(|e| usage(&format!("cannot listen on {listen}: {e}")));
@@ -184,7 +195,7 @@ fn main() {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS] [--canned] [--threads N]"
+        "fake-upstream: {problem}\nusage: fake-upstream [--listen ADDR] [--chunks N] [--delay-ms MS] [--canned] [--threads N] [--azure]"
     );
     std::process::exit(2)
 }

@@ -22,7 +22,7 @@ use crate::cli::EndpointArgs;
 
 /// Fields `--unset` clears, as the admin API names them; `SECTION.PART`
 /// clears one part of a section and keeps the others.
-pub const UNSETTABLE: [&str; 18] = [
+pub const UNSETTABLE: [&str; 21] = [
     "headers",
     "models",
     "models.default",
@@ -41,6 +41,9 @@ pub const UNSETTABLE: [&str; 18] = [
     "reasoning_format",
     "reasoning_key",
     "direct_endpoint",
+    "resource_name",
+    "api_version",
+    "auth",
 ];
 
 /// Every endpoint has these; they are changed, never cleared.

@@ -118,8 +118,18 @@ fn print_one(endpoint: &Value, verb: &str) {
         "{verb} endpoint {} ({}, {})",
         endpoint["name"].as_str().unwrap_or_default(),
         endpoint["spec"].as_str().unwrap_or_default(),
-        endpoint["base_url"].as_str().unwrap_or_default()
+        shown_base_url(endpoint)
     );
+}
+
+/// The base URL as the admin API shows it, or for an azure endpoint placed
+/// by its resource name alone, the URL that name stands for.
+fn shown_base_url(endpoint: &Value) -> String {
+    let base = endpoint["base_url"].as_str().unwrap_or_default();
+    match endpoint["resource_name"].as_str() {
+        Some(resource) if base.is_empty() => modelgate_config::azure_resource_url(resource),
+        _ => base.to_owned(),
+    }
 }
 
 /// The key check after a write; warnings on stderr. Returns the report for
@@ -190,7 +200,7 @@ async fn list(json: bool, conn: &Conn) -> Result<()> {
             vec![
                 text(&ep["name"]),
                 text(&ep["spec"]),
-                text(&ep["base_url"]),
+                shown_base_url(ep),
                 if keys.is_empty() {
                     "-".to_owned()
                 } else {
@@ -243,4 +253,17 @@ async fn test(json: bool, conn: &Conn, name: &str) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_azure_endpoint_shows_the_url_of_its_resource() {
+        let by_name = json!({"spec": "azure", "base_url": "", "resource_name": "my-res"});
+        assert_eq!(shown_base_url(&by_name), "https://my-res.openai.azure.com");
+        let by_url = json!({"spec": "azure", "base_url": "https://apim.example.com/team"});
+        assert_eq!(shown_base_url(&by_url), "https://apim.example.com/team");
+    }
 }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod anthropic;
+mod azure;
 mod catalogue;
 mod cli;
 mod cli_usability;

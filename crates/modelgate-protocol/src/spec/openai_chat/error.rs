@@ -118,9 +118,60 @@ pub fn decode_upstream_error(body: &[u8]) -> UpstreamErrorBody {
     }
 }
 
+/// Azure's refusal of a prompt by its content filter: an error with
+/// `code: "content_filter"` (or `innererror.code:
+/// "ResponsibleAIPolicyViolation"`). Gives the filtered categories of
+/// `innererror.content_filter_result` (see
+/// [`filtered_categories`](super::wire::filtered_categories)), or `None`
+/// when the body is no such error.
+pub fn prompt_filter_of(body: &[u8]) -> Option<Vec<String>> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let error = value.get("error")?;
+    let inner = error.get("innererror");
+    let code = |v: Option<&serde_json::Value>| {
+        v.and_then(|v| v.get("code"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let filtered = code(Some(error)).as_deref() == Some("content_filter")
+        || code(inner).as_deref() == Some("ResponsibleAIPolicyViolation");
+    if !filtered {
+        return None;
+    }
+    let results = inner.and_then(|i| {
+        i.get("content_filter_result")
+            .or_else(|| i.get("content_filter_results"))
+    });
+    Some(
+        results
+            .map(super::wire::filtered_categories)
+            .unwrap_or_default(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_azure_prompt_filter_errors() {
+        let body = br#"{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter","status":400,
+            "innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{
+              "hate":{"filtered":true,"severity":"high"},"self_harm":{"filtered":false,"severity":"safe"},
+              "custom_blocklists":[{"filtered":true,"id":"myBlocklist"}]}}}}"#;
+        assert_eq!(
+            prompt_filter_of(body),
+            Some(vec![
+                "blocklist myBlocklist".to_owned(),
+                "hate (high)".to_owned()
+            ])
+        );
+        let bare = br#"{"error":{"message":"filtered","code":"content_filter"}}"#;
+        assert_eq!(prompt_filter_of(bare), Some(vec![]));
+        let other = br#"{"error":{"message":"bad","code":"invalid_value"}}"#;
+        assert_eq!(prompt_filter_of(other), None);
+        assert_eq!(prompt_filter_of(b"not json"), None);
+    }
 
     #[test]
     fn encodes_the_openai_envelope() {

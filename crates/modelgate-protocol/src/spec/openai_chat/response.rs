@@ -9,6 +9,11 @@
 //!   [`ToolNames::to_client`](crate::translate::ToolNames::to_client)).
 //! * `finish_reason` through [`stop_reason`]; usage through
 //!   [`ChatUsage`] (missing usage counts as zeros).
+//! * An answer withheld by a content filter (`finish_reason:
+//!   "content_filter"` with no text, as Azure OpenAI sends it) gets a
+//!   refusal block saying so, naming the filtered categories of the
+//!   choice's `content_filter_results` ([`withheld_text`]): a client of
+//!   another format would otherwise get an empty answer and no reason.
 //! * A body with a top-level `error` is the upstream's error (502); any
 //!   other body that is not a chat completion is a 502 that says so, and
 //!   which format it looks like when it can tell.
@@ -27,7 +32,10 @@ use serde_json::{Value, json};
 
 use super::error::decode_upstream_error;
 use super::request::decode_assistant;
-use super::wire::{ChatUsage, CompletionTokensDetails, PromptTokensDetails, reasoning_format};
+use super::wire::{
+    ChatUsage, CompletionTokensDetails, PromptTokensDetails, filtered_categories, reasoning_format,
+    withheld_text,
+};
 use crate::ir::{ChatResponse, Content, ErrorKind, GatewayError, StopKind, StopReason, Usage};
 use crate::translate::Context;
 
@@ -102,12 +110,30 @@ pub fn decode_response(body: &[u8], ctx: &Context) -> Result<ChatResponse, Gatew
             Some(reason) => stop_reason(reason),
             None => StopReason::default(),
         };
+        if resp.stop.kind == StopKind::ContentFilter && !has_answer(&resp.content) {
+            let categories = choice
+                .get("content_filter_results")
+                .map(filtered_categories)
+                .unwrap_or_default();
+            resp.content.push(Content::Refusal {
+                text: withheld_text(&categories),
+            });
+        }
     }
     if let Some(usage) = value.get("usage").filter(|u| u.is_object()) {
         let usage: ChatUsage = serde_json::from_value(usage.clone()).unwrap_or_default();
         resp.usage = Usage::from(&usage);
     }
     Ok(resp)
+}
+
+/// Whether the answer says anything: text, a refusal or a tool call.
+fn has_answer(content: &[Content]) -> bool {
+    content.iter().any(|block| match block {
+        Content::Text { text, .. } | Content::Refusal { text } => !text.is_empty(),
+        Content::ToolCall { .. } => true,
+        _ => false,
+    })
 }
 
 /// OpenAI `finish_reason` → canonical; the original value is kept in `native`.

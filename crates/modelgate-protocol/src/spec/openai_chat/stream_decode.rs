@@ -26,6 +26,10 @@
 //!   text, so every piece lands between its block's start and stop (several
 //!   blocks may be open at once; the Anthropic encoder serializes them);
 //! * block indices count every block in order of opening;
+//! * a `content_filter` finish with nothing answered before it (Azure's
+//!   withheld answer) first gets a text block saying so, naming the
+//!   categories the chunks' `content_filter_results` marked filtered
+//!   ([`withheld_text`]), so that every client sees why the answer is empty;
 //! * `finish_reason` closes the open blocks (in order) and gives `Stop`;
 //!   a `usage` object gives `Usage`; `[DONE]` gives `MessageStop` (after
 //!   closing blocks and a `Stop(EndTurn)` when no finish reason came);
@@ -37,9 +41,11 @@ use serde_json::Value;
 
 use super::error::decode_upstream_error;
 use super::response::stop_reason;
-use super::wire::{ChatUsage, signer};
+use super::wire::{ChatUsage, filtered_categories, signer, withheld_text};
 use crate::framing::sse::SseEvent;
-use crate::ir::{BlockStart, Delta, ErrorKind, GatewayError, StopReason, StreamEvent, Usage};
+use crate::ir::{
+    BlockStart, Delta, ErrorKind, GatewayError, StopKind, StopReason, StreamEvent, Usage,
+};
 use crate::translate::{Context, ToolNames};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +70,10 @@ pub struct StreamDecoder {
     stopped: bool,
     /// `MessageStop` or an error was emitted: nothing more comes out.
     done: bool,
+    /// Text, a refusal or a tool call came: the answer is not empty.
+    answered: bool,
+    /// Content-filter categories the chunks marked filtered (Azure).
+    filtered: Vec<String>,
 }
 
 impl StreamDecoder {
@@ -77,6 +87,8 @@ impl StreamDecoder {
             tools: Vec::new(),
             stopped: false,
             done: false,
+            answered: false,
+            filtered: Vec::new(),
         }
     }
 
@@ -126,9 +138,25 @@ impl StreamDecoder {
             if let Some(delta) = choice.get("delta").filter(|d| d.is_object()) {
                 self.delta(delta, out);
             }
+            if let Some(results) = choice.get("content_filter_results") {
+                for category in filtered_categories(results) {
+                    if !self.filtered.contains(&category) {
+                        self.filtered.push(category);
+                    }
+                }
+            }
             if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+                let stop = stop_reason(reason);
+                if stop.kind == StopKind::ContentFilter && !self.answered {
+                    let index = self.ensure(Kind::Text, out);
+                    out.push(StreamEvent::Delta {
+                        index,
+                        delta: Delta::Text(withheld_text(&self.filtered)),
+                    });
+                    self.answered = true;
+                }
                 self.close_all(out);
-                out.push(StreamEvent::Stop(stop_reason(reason)));
+                out.push(StreamEvent::Stop(stop));
                 self.stopped = true;
             }
         }
@@ -235,6 +263,7 @@ impl StreamDecoder {
             }
         }
         for t in [text("content"), text("refusal")].into_iter().flatten() {
+            self.answered = true;
             let index = self.ensure(Kind::Text, out);
             out.push(StreamEvent::Delta {
                 index,
@@ -248,6 +277,7 @@ impl StreamDecoder {
     }
 
     fn tool_call(&mut self, call: &Value, out: &mut Vec<StreamEvent>) {
+        self.answered = true;
         let openai_index = call.get("index").and_then(Value::as_u64).unwrap_or(0);
         let function = call.get("function");
         let index = match self.tools.iter().find(|(i, _)| *i == openai_index) {

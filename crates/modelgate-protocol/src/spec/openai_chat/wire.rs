@@ -128,9 +128,119 @@ fn model_object() -> String {
     "model".to_owned()
 }
 
+/// Most categories named in one content-filter message, and the longest
+/// name kept: the annotations come from the upstream.
+const MAX_CATEGORIES: usize = 8;
+const MAX_CATEGORY_LEN: usize = 64;
+
+/// The categories an Azure content-filter annotation says were filtered:
+/// `content_filter_results` of a choice or chunk, `content_filter_result`
+/// of an error's `innererror`, or one entry of `prompt_filter_results`.
+///
+/// Each category object with `"filtered": true` is named, with its severity
+/// when it has one other than `safe` (`hate (high)`, `jailbreak`,
+/// `protected material text`); filtered custom blocklists are named by id
+/// (`blocklist my-list`), whether written as a list of `{filtered, id}` or
+/// as `{filtered, details: [...]}`; the names come sorted. Anything else (the `error` Azure
+/// sometimes puts there, unknown shapes) is skipped.
+pub fn filtered_categories(results: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let cut = |s: &str| s.chars().take(MAX_CATEGORY_LEN).collect::<String>();
+    let filtered = |v: &Value| v.get("filtered").and_then(Value::as_bool) == Some(true);
+    let mut out: Vec<String> = Vec::new();
+    let Some(map) = results.as_object() else {
+        return out;
+    };
+    for (name, value) in map {
+        if name == "custom_blocklists" {
+            let entries = value
+                .as_array()
+                .or_else(|| value.get("details").and_then(Value::as_array));
+            for entry in entries.into_iter().flatten().filter(|e| filtered(e)) {
+                let id = entry.get("id").and_then(Value::as_str).unwrap_or("custom");
+                out.push(format!("blocklist {}", cut(id)));
+            }
+            if entries.is_none() && filtered(value) {
+                out.push("custom blocklist".to_owned());
+            }
+            continue;
+        }
+        if !filtered(value) {
+            continue;
+        }
+        let mut category = cut(name).replace('_', " ");
+        if let Some(severity) = value
+            .get("severity")
+            .and_then(Value::as_str)
+            .filter(|s| *s != "safe")
+        {
+            category = format!("{category} ({})", cut(severity));
+        }
+        out.push(category);
+    }
+    // Sorted, so the message does not depend on the order of the JSON keys.
+    out.sort();
+    out.dedup();
+    out.truncate(MAX_CATEGORIES);
+    out
+}
+
+/// The text a client gets in place of an answer the endpoint's content
+/// filter withheld.
+pub fn withheld_text(categories: &[String]) -> String {
+    if categories.is_empty() {
+        "The answer was withheld by the endpoint's content filter.".to_owned()
+    } else {
+        format!(
+            "The answer was withheld by the endpoint's content filter (categories: {}).",
+            categories.join(", ")
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filtered_categories_name_what_was_filtered() {
+        let results = serde_json::json!({
+            "hate": {"filtered": true, "severity": "high"},
+            "self_harm": {"filtered": false, "severity": "safe"},
+            "violence": {"filtered": true, "severity": "safe"},
+            "jailbreak": {"filtered": true, "detected": true},
+            "protected_material_text": {"filtered": false, "detected": false},
+            "custom_blocklists": [{"filtered": true, "id": "my-list"}, {"filtered": false, "id": "other"}],
+            "error": {"code": "content_filter_error", "message": "The contents are not filtered"},
+        });
+        assert_eq!(
+            filtered_categories(&results),
+            ["blocklist my-list", "hate (high)", "jailbreak", "violence"]
+        );
+        let details = serde_json::json!({"custom_blocklists": {"filtered": true, "details": [{"filtered": true, "id": "b"}]}});
+        assert_eq!(filtered_categories(&details), ["blocklist b"]);
+        assert!(filtered_categories(&serde_json::json!({})).is_empty());
+        assert!(filtered_categories(&serde_json::json!("x")).is_empty());
+        let many: serde_json::Map<String, serde_json::Value> = (0..20)
+            .map(|i| (format!("c{i:02}"), serde_json::json!({"filtered": true})))
+            .collect();
+        assert_eq!(
+            filtered_categories(&serde_json::Value::Object(many)).len(),
+            8
+        );
+    }
+
+    #[test]
+    fn withheld_text_lists_categories() {
+        assert_eq!(
+            withheld_text(&["hate (high)".into(), "jailbreak".into()]),
+            "The answer was withheld by the endpoint's content filter (categories: hate (high), jailbreak)."
+        );
+        assert_eq!(
+            withheld_text(&[]),
+            "The answer was withheld by the endpoint's content filter."
+        );
+    }
 
     #[test]
     fn canonical_usage_splits_cached_and_reasoning() {
