@@ -10,8 +10,9 @@ use modelgate_protocol::framing::sse::encode_data_event;
 /// An error as the client's own API would answer it.
 pub fn error(format: Format, err: &GatewayError) -> Response {
     let status = match (format, err.status) {
-        // Many HTTP stacks do not know 529; OpenAI clients get 503.
-        (Format::OpenAiChat, 529) => StatusCode::SERVICE_UNAVAILABLE,
+        // Many HTTP stacks do not know 529; OpenAI clients (chat and
+        // Responses) get 503.
+        (Format::OpenAiChat | Format::OpenAiResponses, 529) => StatusCode::SERVICE_UNAVAILABLE,
         (_, s) => StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY),
     };
     let mut response = (status, Body::from(format.encode_error(err))).into_response();

@@ -2,167 +2,18 @@
 //! an independent reading of the answer — plain JSON and a small SSE
 //! parser, no modelgate codec — into one [`Outcome`] that means the same
 //! whatever the format. Reading each format's answer is in
-//! [`client_openai`](super::client_openai) and
-//! [`client_anthropic`](super::client_anthropic).
+//! [`client_openai`](super::client_openai),
+//! [`client_anthropic`](super::client_anthropic) and
+//! [`client_responses`](super::client_responses).
 
-use serde_json::{Map, Value, json};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
 
+pub use super::ask::{Ask, Choice, MODEL, SYSTEM, USER, description, schema};
 use super::{Cell, Front};
 use crate::harness::Gateway;
 
-/// The model as the client addresses it (mapped to `upstream-model`).
-pub const MODEL: &str = "ep/client-model";
-pub const SYSTEM: &str = "You are terse.";
-pub const USER: &str = "What's the weather in Paris?";
-
-/// A tool's JSON schema.
-pub fn schema(name: &str) -> Value {
-    match name {
-        "get_weather" => json!({"type": "object",
-            "properties": {"city": {"type": "string"}}, "required": ["city"]}),
-        _ => json!({"type": "object", "properties": {"tz": {"type": "string"}}}),
-    }
-}
-
-pub fn description(name: &str) -> String {
-    format!("The tool {name}")
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Choice {
-    Auto,
-    Required,
-    None,
-    Named(&'static str),
-}
-
-/// What the client asks, written in either front door's format by [`Ask::body`].
-#[derive(Debug, Clone, Default)]
-pub struct Ask {
-    pub tools: Vec<&'static str>,
-    pub choice: Option<Choice>,
-    /// `Some(false)`: `parallel_tool_calls: false` / `disable_parallel_tool_use: true`.
-    pub parallel: Option<bool>,
-    /// OpenAI `reasoning_effort: low` with `max_tokens: 1000`; Anthropic
-    /// `thinking` with a 2048 budget and `max_tokens: 4000`.
-    pub reasoning: bool,
-    /// OpenAI `temperature: 1.5, stop: [END]`; Anthropic `temperature: 0.5, stop_sequences: [END]`.
-    pub sampling: bool,
-    /// OpenAI streams: `stream_options.include_usage`.
-    pub include_usage: bool,
-}
-
-impl Ask {
-    /// The conversation: system prompt and one user message.
-    pub fn messages(front: Front) -> Vec<Value> {
-        match front {
-            Front::OpenAi => vec![
-                json!({"role": "system", "content": SYSTEM}),
-                json!({"role": "user", "content": USER}),
-            ],
-            Front::Anthropic => vec![json!({"role": "user", "content": USER})],
-        }
-    }
-
-    pub fn body(&self, front: Front, stream: bool) -> Value {
-        self.body_with(front, stream, Self::messages(front))
-    }
-
-    /// The request with other messages (system prompt kept).
-    pub fn body_with(&self, front: Front, stream: bool, messages: Vec<Value>) -> Value {
-        let mut b = Map::new();
-        b.insert("model".into(), MODEL.into());
-        match front {
-            Front::OpenAi => {
-                b.insert("messages".into(), messages.into());
-                if stream {
-                    b.insert("stream".into(), true.into());
-                    if self.include_usage {
-                        b.insert("stream_options".into(), json!({"include_usage": true}));
-                    }
-                }
-                if !self.tools.is_empty() {
-                    let tools: Vec<Value> = self
-                        .tools
-                        .iter()
-                        .map(|n| {
-                            json!({"type": "function",
-                        "function": {"name": n, "description": description(n),
-                                     "parameters": schema(n)}})
-                        })
-                        .collect();
-                    b.insert("tools".into(), tools.into());
-                }
-                if let Some(choice) = &self.choice {
-                    let choice = match choice {
-                        Choice::Auto => json!("auto"),
-                        Choice::Required => json!("required"),
-                        Choice::None => json!("none"),
-                        Choice::Named(n) => json!({"type": "function", "function": {"name": n}}),
-                    };
-                    b.insert("tool_choice".into(), choice);
-                }
-                if let Some(p) = self.parallel {
-                    b.insert("parallel_tool_calls".into(), p.into());
-                }
-                if self.reasoning {
-                    b.insert("reasoning_effort".into(), "low".into());
-                    b.insert("max_tokens".into(), 1000.into());
-                }
-                if self.sampling {
-                    b.insert("temperature".into(), 1.5.into());
-                    b.insert("stop".into(), json!(["END"]));
-                }
-            }
-            Front::Anthropic => {
-                let max_tokens = if self.reasoning { 4000 } else { 256 };
-                b.insert("max_tokens".into(), max_tokens.into());
-                b.insert("system".into(), SYSTEM.into());
-                b.insert("messages".into(), messages.into());
-                if stream {
-                    b.insert("stream".into(), true.into());
-                }
-                if !self.tools.is_empty() {
-                    let tools: Vec<Value> = self
-                        .tools
-                        .iter()
-                        .map(|n| {
-                            json!({"name": n, "description": description(n),
-                                        "input_schema": schema(n)})
-                        })
-                        .collect();
-                    b.insert("tools".into(), tools.into());
-                }
-                let mut choice = self.choice.as_ref().map(|c| match c {
-                    Choice::Auto => json!({"type": "auto"}),
-                    Choice::Required => json!({"type": "any"}),
-                    Choice::None => json!({"type": "none"}),
-                    Choice::Named(n) => json!({"type": "tool", "name": n}),
-                });
-                if self.parallel == Some(false) {
-                    choice.get_or_insert_with(|| json!({"type": "auto"}))["disable_parallel_tool_use"] =
-                        true.into();
-                }
-                if let Some(choice) = choice {
-                    b.insert("tool_choice".into(), choice);
-                }
-                if self.reasoning {
-                    b.insert(
-                        "thinking".into(),
-                        json!({"type": "enabled", "budget_tokens": 2048}),
-                    );
-                }
-                if self.sampling {
-                    b.insert("temperature".into(), 0.5.into());
-                    b.insert("stop_sequences".into(), json!(["END"]));
-                }
-            }
-        }
-        Value::Object(b)
-    }
-}
-
-/// What a client can tell from an answer, the same for both formats.
+/// What a client can tell from an answer, the same for every format.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
     pub text: String,
@@ -210,8 +61,13 @@ pub struct Seen {
     pub terminated_properly: bool,
     pub violations: Vec<String>,
     /// The assistant turn as this client would send it back: an OpenAI
-    /// assistant message, or Anthropic content blocks.
+    /// assistant message, Anthropic content blocks, or Responses output
+    /// items.
     pub replay: Option<Value>,
+    /// The answer's headers.
+    pub headers: HeaderMap,
+    /// Responses: the output items as the client reassembled them.
+    pub items: Vec<Value>,
 }
 
 impl Seen {
@@ -229,6 +85,11 @@ impl Seen {
         }
     }
 
+    /// A header of the answer.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -240,11 +101,16 @@ impl Seen {
     /// Reads an answer. `model`: the model the answer must name (translated
     /// answers carry the client's; passthrough ones the upstream's own).
     pub fn read(front: Front, stream: bool, response: Raw, model: Option<&str>) -> Self {
+        let header = |name: &str| {
+            let value = response.headers.get(name)?;
+            value.to_str().ok().map(str::to_owned)
+        };
         let mut seen = Seen {
             status: response.status,
-            content_type: response.content_type,
-            retry_after: response.retry_after,
+            content_type: header("content-type").unwrap_or_default(),
+            retry_after: header("retry-after"),
             body: response.body,
+            headers: response.headers,
             ..Seen::default()
         };
         if seen.status != 200 {
@@ -266,12 +132,14 @@ impl Seen {
             match front {
                 Front::OpenAi => seen.openai_stream(&events, model),
                 Front::Anthropic => seen.anthropic_stream(&events, model),
+                Front::Responses => seen.responses_stream(&events, model),
             }
         } else {
             match serde_json::from_slice::<Value>(&seen.body) {
                 Ok(v) => match front {
                     Front::OpenAi => seen.openai_body(&v, model),
                     Front::Anthropic => seen.anthropic_body(&v, model),
+                    Front::Responses => seen.responses_body(&v, model),
                 },
                 Err(e) => seen.violation(format!("the body is not JSON: {e}")),
             }
@@ -289,7 +157,7 @@ impl Seen {
         if front == Front::Anthropic && v["type"] != "error" {
             self.violation("an Anthropic error body needs \"type\": \"error\"");
         }
-        if front == Front::OpenAi {
+        if front != Front::Anthropic {
             for field in ["message", "type", "param", "code"] {
                 if e.get(field).is_none() {
                     self.violation(format!("an OpenAI error needs error.{field}"));
@@ -368,37 +236,35 @@ pub fn parse_sse(text: &str, violations: &mut Vec<String>) -> Vec<Event> {
 /// A response as it came over the wire.
 pub struct Raw {
     pub status: u16,
-    pub content_type: String,
-    pub retry_after: Option<String>,
+    pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+/// The path of a front door.
+pub fn path(front: Front) -> &'static str {
+    match front {
+        Front::OpenAi => "/v1/chat/completions",
+        Front::Anthropic => "/v1/messages",
+        Front::Responses => "/v1/responses",
+    }
 }
 
 /// Sends a body to the cell's front door and reads the whole answer.
 pub async fn call(gw: &Gateway, cell: Cell, body: &Value) -> Seen {
-    let path = match cell.front {
-        Front::OpenAi => "/v1/chat/completions",
-        Front::Anthropic => "/v1/messages",
-    };
-    let mut request = gw.http.post(format!("{}{path}", gw.url)).json(body);
+    let mut request = gw
+        .http
+        .post(format!("{}{}", gw.url, path(cell.front)))
+        .json(body);
     if cell.front == Front::Anthropic {
         request = request.header("anthropic-version", "2023-06-01");
     }
     let response = request.send().await.expect("the gateway answers");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
     let status = response.status().as_u16();
-    let content_type = header("content-type").unwrap_or_default();
-    let retry_after = header("retry-after");
+    let headers = response.headers().clone();
     let bytes = response.bytes().await.expect("the whole body").to_vec();
     let raw = Raw {
         status,
-        content_type,
-        retry_after,
+        headers,
         body: bytes,
     };
     Seen::read(

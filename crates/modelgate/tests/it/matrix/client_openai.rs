@@ -124,6 +124,16 @@ impl Seen {
                 ended = true;
                 continue;
             }
+            // Azure's first chunk: the prompt's filter results, no choices,
+            // empty id, object and model. A passthrough client gets it as
+            // Azure sent it (the SDK skips it); a translated stream is the
+            // gateway's own and must not have it.
+            if chunk.get("prompt_filter_results").is_some() && chunk["choices"] == json!([]) {
+                if model.is_some() {
+                    self.violation("Azure's prompt-filter chunk in a translated stream");
+                }
+                continue;
+            }
             if chunk["object"] != "chat.completion.chunk" {
                 self.violation(format!("chunk object {}", chunk["object"]));
             }

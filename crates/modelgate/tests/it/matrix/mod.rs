@@ -11,19 +11,44 @@
 //! the endpoint received: once, on its path, with its auth, the mapped
 //! model, and either the client's body unchanged (passthrough, whose
 //! answer must then reach the client byte for byte) or the request-side
-//! mappings (system prompt, max_tokens, tools, tool_choice, parallel
-//! calls, reasoning, sampling, stream options).
+//! mappings ([`checks`]).
 //!
-//! Tests are named `matrix::CASE::FRONT_front::SPEC_endpoint::{stream,non_stream}`;
-//! cases that mean nothing without a stream (split arguments, one chunk
-//! carrying text and a tool call, interleaved tool calls, failures
-//! mid-stream) have stream cells only.
+//! Front doors: OpenAI chat (`openai_front`), Anthropic messages
+//! (`anthropic_front`), OpenAI Responses (`responses_front`). Endpoint
+//! specs: `openai-chat-completions` (`openai_endpoint`), `anthropic`
+//! (`anthropic_endpoint`), `openai-responses` (`responses_endpoint`),
+//! `azure` (`azure_endpoint`: the OpenAI chat format on Azure's classic
+//! deployment URL with `api-version` and `api-key`). Passthrough cells:
+//! chat → openai-chat-completions, chat → azure, messages → anthropic,
+//! responses → openai-responses.
+//!
+//! Tests are named `matrix::CASE::FRONT_front::SPEC_endpoint::{stream,non_stream}`.
+//! Every cell that exists is declared in the [`matrix!`] call at the end,
+//! and nothing else is left out:
+//! * cases that mean nothing without a stream (split arguments, one chunk
+//!   carrying text and a tool call, interleaved tool calls, failures
+//!   mid-stream) have stream cells only;
+//! * the Codex-shaped cases ([`cases_codex`]) exist for the Responses
+//!   front door only: namespace, custom and hosted tools, reasoning items
+//!   and `previous_response_id` cannot be said in the other formats. Their
+//!   `openai-responses` cells check the passthrough of the same request.
 
+mod ask;
 mod cases;
+mod cases_codex;
+mod cases_failures;
+mod cases_reasoning;
+mod checks;
 mod client;
 mod client_anthropic;
 mod client_openai;
+mod client_responses;
+mod client_responses_events;
+mod selfcheck;
 mod upstream;
+mod upstream_anthropic;
+mod upstream_openai;
+mod upstream_responses;
 
 use std::fmt;
 use std::future::Future;
@@ -32,14 +57,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::harness::Gateway;
-use client::{Ask, Choice, Outcome, SYSTEM, Seen, USER};
-use upstream::{KEY, Script, UPSTREAM_MODEL, Upstream};
+use client::{Ask, Outcome, Seen};
+use upstream::{AZURE_API_VERSION, KEY, Script, UPSTREAM_MODEL, Upstream};
 
 /// The front door a client uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Front {
     OpenAi,
     Anthropic,
+    Responses,
 }
 
 /// The endpoint's spec.
@@ -47,6 +73,47 @@ pub enum Front {
 pub enum Spec {
     OpenAiChat,
     Anthropic,
+    OpenAiResponses,
+    Azure,
+}
+
+/// A wire format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Chat,
+    Messages,
+    Responses,
+}
+
+impl Front {
+    pub fn wire(self) -> Wire {
+        match self {
+            Front::OpenAi => Wire::Chat,
+            Front::Anthropic => Wire::Messages,
+            Front::Responses => Wire::Responses,
+        }
+    }
+}
+
+impl Spec {
+    /// The format the endpoint speaks.
+    pub fn wire(self) -> Wire {
+        match self {
+            Spec::OpenAiChat | Spec::Azure => Wire::Chat,
+            Spec::Anthropic => Wire::Messages,
+            Spec::OpenAiResponses => Wire::Responses,
+        }
+    }
+
+    /// The spec's id in a configuration file.
+    pub fn id(self) -> &'static str {
+        match self {
+            Spec::OpenAiChat => "openai-chat-completions",
+            Spec::Anthropic => "anthropic",
+            Spec::OpenAiResponses => "openai-responses",
+            Spec::Azure => "azure",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -59,10 +126,7 @@ pub struct Cell {
 impl Cell {
     /// The client speaks the endpoint's own format.
     pub fn passthrough(self) -> bool {
-        matches!(
-            (self.front, self.spec),
-            (Front::OpenAi, Spec::OpenAiChat) | (Front::Anthropic, Spec::Anthropic)
-        )
+        self.front.wire() == self.spec.wire()
     }
 }
 
@@ -97,6 +161,26 @@ where
     }
 }
 
+/// The configuration of the one endpoint `ep`.
+fn config(spec: Spec, base_url: &str) -> String {
+    let mut yaml = format!(
+        "endpoints:\n  - name: ep\n    spec: {}\n    base_url: {base_url}\n    api_key: {KEY}\n    model_map: {{client-model: {UPSTREAM_MODEL}}}\n",
+        spec.id()
+    );
+    if spec == Spec::Azure {
+        yaml.push_str(&format!("    api_version: \"{AZURE_API_VERSION}\"\n"));
+    }
+    yaml
+}
+
+/// The fake endpoint of the cell's spec, answering `scripts` turn by
+/// turn, and the gateway in front of it.
+pub async fn serve(cell: Cell, scripts: Vec<Script>) -> (Upstream, Gateway) {
+    let upstream = Upstream::start_turns(cell.spec, scripts).await;
+    let gw = Gateway::start(&config(cell.spec, &upstream.base_url())).await;
+    (upstream, gw)
+}
+
 /// One request through a cell, with everything needed to look further.
 pub struct Run {
     pub cell: Cell,
@@ -112,16 +196,13 @@ impl Run {
     /// Starts the fake endpoint and the gateway, sends the case's request,
     /// reads the answer and checks what the endpoint received.
     pub async fn start(cell: Cell, ask: Ask, script: Script) -> Run {
-        let upstream = Upstream::start(cell.spec, script).await;
-        let spec = match cell.spec {
-            Spec::OpenAiChat => "openai-chat-completions",
-            Spec::Anthropic => "anthropic",
-        };
-        let yaml = format!(
-            "endpoints:\n  - name: ep\n    spec: {spec}\n    base_url: {}\n    api_key: {KEY}\n    model_map: {{client-model: {UPSTREAM_MODEL}}}\n",
-            upstream.base_url()
-        );
-        let gw = Gateway::start(&yaml).await;
+        Self::start_turns(cell, ask, vec![script]).await
+    }
+
+    /// [`Run::start`] with an endpoint that answers later requests (the
+    /// next turns, sent by the case) with the next scripts.
+    pub async fn start_turns(cell: Cell, ask: Ask, scripts: Vec<Script>) -> Run {
+        let (upstream, gw) = serve(cell, scripts).await;
         let request = ask.body(cell.front, cell.stream);
         let seen = client::call(&gw, cell, &request).await;
         let run = Run {
@@ -150,6 +231,12 @@ impl Run {
     /// What the gateway recorded: one request on `ep` / `upstream-model`
     /// with (input including cache, cache read, output) tokens.
     pub async fn expect_recorded(&self, usage: (u64, u64, u64)) {
+        self.expect_recorded_turns(1, usage).await;
+    }
+
+    /// What the gateway recorded for `requests` requests: their summed
+    /// (input including cache, cache read, output) tokens.
+    pub async fn expect_recorded_turns(&self, requests: u64, usage: (u64, u64, u64)) {
         self.gw.state.usage.flush().await;
         let rows = self.gw.state.store.usage_summary().await.unwrap();
         let rows: Vec<_> = rows
@@ -165,7 +252,7 @@ impl Run {
             .collect();
         assert_eq!(
             rows,
-            [("ep", UPSTREAM_MODEL, 1, usage)],
+            [("ep", UPSTREAM_MODEL, requests, usage)],
             "{}: recorded usage",
             self.cell
         );
@@ -181,24 +268,11 @@ impl Run {
         assert_eq!(
             self.upstream.hits(),
             1,
-            "{cell}: the endpoint is called exactly once"
+            "{cell}: the endpoint is called exactly once\n--- client got ---\n{}",
+            self.seen.body_text()
         );
-        let got = self.upstream.last();
-        match cell.spec {
-            Spec::OpenAiChat => {
-                assert_eq!(got.path, "/v1/chat/completions", "{cell}");
-                assert_eq!(got.bearer(), Some(KEY), "{cell}: bearer key");
-            }
-            Spec::Anthropic => {
-                assert_eq!(got.path, "/v1/messages", "{cell}");
-                assert_eq!(got.header("x-api-key"), Some(KEY), "{cell}: x-api-key");
-                assert!(
-                    got.header("anthropic-version").is_some(),
-                    "{cell}: anthropic-version sent"
-                );
-            }
-        }
-        let body = got.json();
+        check_address(cell, &self.upstream.last());
+        let body = self.upstream.last().json();
         assert_eq!(body["model"], UPSTREAM_MODEL, "{cell}: model mapped");
         if cell.passthrough() {
             let mut expected = self.request.clone();
@@ -221,12 +295,10 @@ impl Run {
                 self.check_forwarded(&bytes, strip_usage);
             }
         } else {
-            check_translated(cell, &self.ask, &body);
+            checks::check_translated(cell, &self.ask, &body);
         }
     }
-}
 
-impl Run {
     /// A passthrough answer reaches the client byte for byte — but for the
     /// usage chunk the client did not ask for, and the error event the
     /// gateway adds when the endpoint's stream ends early.
@@ -253,251 +325,86 @@ impl Run {
             let is_error = |e: &client::Event| match cell.front {
                 Front::OpenAi => e.data.starts_with("{\"error\""),
                 Front::Anthropic => e.name.as_deref() == Some("error"),
+                Front::Responses => {
+                    matches!(e.name.as_deref(), Some("error" | "response.failed"))
+                }
             };
+            // A Responses failure may be told twice (`error`, `response.failed`).
+            let most = if cell.front == Front::Responses { 2 } else { 1 };
             assert!(
-                events.len() == 1 && is_error(&events[0]) && violations.is_empty(),
+                (1..=most).contains(&events.len())
+                    && events.iter().all(is_error)
+                    && violations.is_empty(),
                 "{cell}: after the endpoint's bytes, the gateway may add one error event, not {added:?}"
             );
         }
     }
 }
 
-/// The text of a message's content: a string, or its text blocks.
-fn text_of(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter(|b| b["type"] == "text")
-            .filter_map(|b| b["text"].as_str())
-            .collect(),
-        _ => String::new(),
-    }
-}
-
-/// The name the endpoint got for a client's tool: the same when valid
-/// (`[A-Za-z0-9_-]`), else a valid rename starting with the sanitized name.
-fn check_tool_name(cell: Cell, client: &str, sent: &Value) {
-    let sent = sent.as_str().unwrap_or_default();
-    let valid = |n: &str| {
-        !n.is_empty()
-            && n.len() <= 64
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
-    if valid(client) {
-        assert_eq!(sent, client, "{cell}: a valid tool name is kept");
-    } else {
-        let prefix = client.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
-        assert!(
-            valid(sent) && sent.starts_with(&prefix),
-            "{cell}: tool `{client}` renamed validly, got `{sent}`"
-        );
-    }
-}
-
-/// The request-side mappings of a translated request.
-fn check_translated(cell: Cell, ask: &Ask, body: &Value) {
-    let known: &[&str] = match cell.spec {
-        Spec::Anthropic => &[
-            "model",
-            "max_tokens",
-            "system",
-            "messages",
-            "tools",
-            "tool_choice",
-            "thinking",
-            "temperature",
-            "top_p",
-            "top_k",
-            "stop_sequences",
-            "metadata",
-            "stream",
-        ],
-        Spec::OpenAiChat => &[
-            "model",
-            "messages",
-            "max_tokens",
-            "temperature",
-            "top_p",
-            "stop",
-            "tools",
-            "tool_choice",
-            "parallel_tool_calls",
-            "reasoning_effort",
-            "stream",
-            "stream_options",
-        ],
-    };
-    for key in body.as_object().expect("a JSON object").keys() {
-        assert!(
-            known.contains(&key.as_str()),
-            "{cell}: the endpoint got `{key}`, which is not a field of its format: {body}"
-        );
-    }
-    let absent = |k: &str| body.get(k).is_none();
+/// The endpoint got the request on its path with its auth.
+pub fn check_address(cell: Cell, got: &modelgate_testkit::Recorded) {
     match cell.spec {
-        Spec::Anthropic => {
-            assert_eq!(body["system"], SYSTEM, "{cell}: system prompt is top-level");
-            let messages = body["messages"].as_array().expect("messages");
-            assert_eq!(messages.len(), 1, "{cell}: only the user turn: {body}");
-            assert_eq!(messages[0]["role"], "user", "{cell}");
-            assert_eq!(text_of(&messages[0]["content"]), USER, "{cell}");
-            let max_tokens = body["max_tokens"].as_u64().expect("max_tokens is required");
-            if ask.reasoning {
-                assert_eq!(
-                    body["thinking"],
-                    json!({"type": "enabled", "budget_tokens": 2048}),
-                    "{cell}: reasoning_effort low → a 2048-token budget"
-                );
-                assert!(
-                    max_tokens > 2048,
-                    "{cell}: max_tokens {max_tokens} raised above the budget"
-                );
-                assert!(
-                    absent("temperature"),
-                    "{cell}: no temperature with thinking"
-                );
-            } else {
-                assert_eq!(max_tokens, 4096, "{cell}: the default max_tokens");
-                assert!(absent("thinking"), "{cell}: no thinking unasked");
-            }
-            if cell.stream {
-                assert_eq!(body["stream"], true, "{cell}");
-            } else {
-                assert!(body["stream"] != true, "{cell}: not streamed");
-            }
-            for (i, name) in ask.tools.iter().enumerate() {
-                let tool = &body["tools"][i];
-                check_tool_name(cell, name, &tool["name"]);
-                assert_eq!(tool["input_schema"], client::schema(name), "{cell}");
-                assert_eq!(tool["description"], client::description(name), "{cell}");
-            }
-            if ask.tools.is_empty() {
-                assert!(absent("tools"), "{cell}");
-            }
-            let mut choice = ask.choice.as_ref().map(|c| match c {
-                Choice::Auto => json!({"type": "auto"}),
-                Choice::Required => json!({"type": "any"}),
-                Choice::None => json!({"type": "none"}),
-                Choice::Named(n) => json!({"type": "tool", "name": n}),
-            });
-            if ask.parallel == Some(false) {
-                choice.get_or_insert_with(|| json!({"type": "auto"}))["disable_parallel_tool_use"] =
-                    true.into();
-            }
-            assert_eq!(
-                body.get("tool_choice"),
-                choice.as_ref(),
-                "{cell}: tool_choice"
-            );
-            if ask.sampling {
-                assert_eq!(body["temperature"], 1.0, "{cell}: temperature clamped to 1");
-                assert_eq!(body["stop_sequences"], json!(["END"]), "{cell}");
-            }
-        }
         Spec::OpenAiChat => {
-            let messages = body["messages"].as_array().expect("messages");
-            assert_eq!(
-                messages[..],
-                [
-                    json!({"role": "system", "content": SYSTEM}),
-                    json!({"role": "user", "content": USER})
-                ],
-                "{cell}: the system prompt is the first message"
+            assert_eq!(got.path, "/v1/chat/completions", "{cell}");
+            assert_eq!(got.bearer(), Some(KEY), "{cell}: bearer key");
+        }
+        Spec::OpenAiResponses => {
+            assert_eq!(got.path, "/v1/responses", "{cell}");
+            assert_eq!(got.bearer(), Some(KEY), "{cell}: bearer key");
+        }
+        Spec::Anthropic => {
+            assert_eq!(got.path, "/v1/messages", "{cell}");
+            assert_eq!(got.header("x-api-key"), Some(KEY), "{cell}: x-api-key");
+            assert!(
+                got.header("anthropic-version").is_some(),
+                "{cell}: anthropic-version sent"
             );
-            let max_tokens = if ask.reasoning { 4000 } else { 256 };
-            assert_eq!(body["max_tokens"], max_tokens, "{cell}: max_tokens kept");
-            if ask.reasoning {
-                assert_eq!(
-                    body["reasoning_effort"], "low",
-                    "{cell}: a 2048-token budget → reasoning_effort low"
-                );
-            } else {
-                assert!(absent("reasoning_effort"), "{cell}");
-            }
-            if cell.stream {
-                assert_eq!(body["stream"], true, "{cell}");
-                assert_eq!(
-                    body["stream_options"],
-                    json!({"include_usage": true}),
-                    "{cell}: usage always asked of the endpoint"
-                );
-            } else {
-                assert!(body["stream"] != true, "{cell}: not streamed");
-                assert!(absent("stream_options"), "{cell}");
-            }
-            for (i, name) in ask.tools.iter().enumerate() {
-                let tool = &body["tools"][i];
-                assert_eq!(tool["type"], "function", "{cell}");
-                check_tool_name(cell, name, &tool["function"]["name"]);
-                assert_eq!(
-                    tool["function"]["parameters"],
-                    client::schema(name),
-                    "{cell}"
-                );
-                assert_eq!(
-                    tool["function"]["description"],
-                    client::description(name),
-                    "{cell}"
-                );
-            }
-            if ask.tools.is_empty() {
-                assert!(absent("tools"), "{cell}");
-            }
-            // An Anthropic client says `disable_parallel_tool_use` inside a
-            // tool_choice, `auto` when it names no other.
-            let mut choice = ask.choice.clone();
-            if cell.front == Front::Anthropic && ask.parallel == Some(false) {
-                choice.get_or_insert(Choice::Auto);
-            }
-            let choice = choice.as_ref().map(|c| match c {
-                Choice::Auto => json!("auto"),
-                Choice::Required => json!("required"),
-                Choice::None => json!("none"),
-                Choice::Named(n) => json!({"type": "function", "function": {"name": n}}),
-            });
+        }
+        Spec::Azure => {
             assert_eq!(
-                body.get("tool_choice"),
-                choice.as_ref(),
-                "{cell}: tool_choice"
+                got.path,
+                format!(
+                    "/openai/deployments/{UPSTREAM_MODEL}/chat/completions?api-version={AZURE_API_VERSION}"
+                ),
+                "{cell}: Azure's deployment URL, the mapped model as the deployment"
             );
+            assert_eq!(got.header("api-key"), Some(KEY), "{cell}: api-key");
             assert_eq!(
-                body.get("parallel_tool_calls"),
-                ask.parallel.map(Value::from).as_ref(),
-                "{cell}: parallel_tool_calls"
+                got.header("authorization"),
+                None,
+                "{cell}: the key in `api-key` only"
             );
-            if ask.sampling {
-                assert_eq!(body["temperature"], 0.5, "{cell}");
-                assert_eq!(
-                    body["stop"],
-                    json!(["END"]),
-                    "{cell}: stop_sequences → stop"
-                );
-            }
         }
     }
 }
 
-/// Generates the cells of each case: `CASE: [stream, non_stream];` gives
-/// 2 fronts × 2 specs × the listed modes, each a `#[tokio::test]` calling
-/// `cases::CASE(cell)`.
+/// Generates the cells of each case. A group names the module of its
+/// cases and the front doors they run at (`[openai_front: OpenAi, …]`);
+/// `CASE: [stream, non_stream];` gives those fronts × the four specs ×
+/// the listed modes, each a `#[tokio::test]` calling `MODULE::CASE(cell)`.
 macro_rules! matrix {
-    ($($case:ident: [$($mode:ident),+];)+) => {
-        $(
-            mod $case {
-                matrix!(@front $case, openai_front, OpenAi, [$($mode),+]);
-                matrix!(@front $case, anthropic_front, Anthropic, [$($mode),+]);
-            }
-        )+
+    ($($module:ident $fronts:tt { $($case:ident: $modes:tt;)+ })+) => {
+        $($(
+            matrix!(@case $module, $case, $fronts, $modes);
+        )+)+
     };
-    (@front $case:ident, $front_mod:ident, $front:ident, [$($mode:ident),+]) => {
-        mod $front_mod {
-            matrix!(@spec $case, $front, openai_endpoint, OpenAiChat, [$($mode),+]);
-            matrix!(@spec $case, $front, anthropic_endpoint, Anthropic, [$($mode),+]);
+    (@case $module:ident, $case:ident, [$($front_mod:ident: $front:ident),+], $modes:tt) => {
+        mod $case {
+            $(
+                matrix!(@front $module, $case, $front_mod, $front, $modes);
+            )+
         }
     };
-    (@spec $case:ident, $front:ident, $spec_mod:ident, $spec:ident, [$($mode:ident),+]) => {
+    (@front $module:ident, $case:ident, $front_mod:ident, $front:ident, $modes:tt) => {
+        mod $front_mod {
+            matrix!(@spec $module, $case, $front, openai_endpoint, OpenAiChat, $modes);
+            matrix!(@spec $module, $case, $front, anthropic_endpoint, Anthropic, $modes);
+            matrix!(@spec $module, $case, $front, responses_endpoint, OpenAiResponses, $modes);
+            matrix!(@spec $module, $case, $front, azure_endpoint, Azure, $modes);
+        }
+    };
+    (@spec $module:ident, $case:ident, $front:ident, $spec_mod:ident, $spec:ident,
+     [$($mode:ident),+]) => {
         mod $spec_mod {
             $(
                 #[tokio::test]
@@ -506,7 +413,7 @@ macro_rules! matrix {
                         crate::matrix::Front::$front,
                         crate::matrix::Spec::$spec,
                         matrix!(@stream $mode),
-                        crate::matrix::cases::$case,
+                        crate::matrix::$module::$case,
                     )
                     .await;
                 }
@@ -518,19 +425,34 @@ macro_rules! matrix {
 }
 
 matrix! {
-    text: [stream, non_stream];
-    tool_choice_auto: [stream, non_stream];
-    tool_choice_required: [stream, non_stream];
-    tool_choice_none: [stream, non_stream];
-    tool_choice_named: [stream, non_stream];
-    parallel_tool_calls: [stream, non_stream];
-    args_split: [stream];
-    text_and_tool_in_one_chunk: [stream];
-    interleaved_tool_calls: [stream];
-    reasoning_with_signature: [stream, non_stream];
-    usage_with_cache: [stream, non_stream];
-    upstream_error: [stream, non_stream];
-    upstream_overloaded: [stream, non_stream];
-    mid_stream_error: [stream];
-    stream_cut_short: [stream];
+    cases [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses] {
+        text: [stream, non_stream];
+        tool_choice_auto: [stream, non_stream];
+        tool_choice_required: [stream, non_stream];
+        tool_choice_none: [stream, non_stream];
+        tool_choice_named: [stream, non_stream];
+        parallel_tool_calls: [stream, non_stream];
+        args_split: [stream];
+        text_and_tool_in_one_chunk: [stream];
+        interleaved_tool_calls: [stream];
+    }
+    cases_reasoning [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses] {
+        reasoning_with_signature: [stream, non_stream];
+    }
+    cases_failures [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses] {
+        usage_with_cache: [stream, non_stream];
+        upstream_error: [stream, non_stream];
+        upstream_overloaded: [stream, non_stream];
+        mid_stream_error: [stream];
+        stream_cut_short: [stream];
+    }
+    cases_codex [responses_front: Responses] {
+        codex_namespace_tool: [stream, non_stream];
+        codex_custom_tool: [stream, non_stream];
+        codex_hosted_tools_dropped: [stream, non_stream];
+        codex_hosted_tool_forced: [stream, non_stream];
+        codex_reasoning_replay: [stream, non_stream];
+        codex_agent_loop: [stream, non_stream];
+        codex_stateless: [stream, non_stream];
+    }
 }

@@ -1,44 +1,57 @@
 //! The endpoint side of a cell: a fake upstream that answers in its spec's
 //! exact wire format — streamed when the request it received asks for a
 //! stream — from a script that says what the model answers, whatever the
-//! format.
+//! format. The bytes of each format are written by hand here
+//! ([`upstream_openai`](super::upstream_openai),
+//! [`upstream_anthropic`](super::upstream_anthropic),
+//! [`upstream_responses`](super::upstream_responses)), never by the codecs
+//! under test.
 
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use modelgate_testkit::{FakeUpstream, Recorded, Reply, anthropic, openai};
+use modelgate_testkit::{FakeUpstream, Recorded, Reply};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::Spec;
+use super::{Spec, Wire, upstream_anthropic, upstream_openai, upstream_responses};
 
 /// The endpoint's key (checked on every request it receives).
 pub const KEY: &str = "sk-matrix-key-0123456789";
-/// The model id the endpoint receives (`model_map: {client-model: upstream-model}`).
+/// The model id the endpoint receives (`model_map: {client-model: upstream-model}`);
+/// for Azure, the deployment.
 pub const UPSTREAM_MODEL: &str = "upstream-model";
+/// The model an Azure deployment names in its answers: the underlying
+/// model version, not the deployment.
+pub const AZURE_MODEL: &str = "gpt-4o-2024-11-20";
+/// The `api-version` an Azure endpoint is configured with.
+pub const AZURE_API_VERSION: &str = "2024-10-21";
 /// OpenRouter's `format` for Anthropic reasoning details.
 pub const ANTHROPIC_FORMAT: &str = "anthropic-claude-v1";
 
 /// A tool-call id as each spec writes them.
 pub fn tool_id(spec: Spec, n: &str) -> String {
-    match spec {
-        Spec::OpenAiChat => format!("call_{n}"),
-        Spec::Anthropic => format!("toolu_{n}"),
+    match spec.wire() {
+        Wire::Chat | Wire::Responses => format!("call_{n}"),
+        Wire::Messages => format!("toolu_{n}"),
     }
 }
 
 /// One part of the model's answer.
 #[derive(Debug, Clone)]
 pub enum Block {
-    /// Thinking streamed in pieces, then its signature.
+    /// Thinking streamed in pieces, then its signature (a Responses
+    /// endpoint's `encrypted_content`).
     Reasoning {
         pieces: Vec<&'static str>,
         signature: &'static str,
     },
     Text(Vec<&'static str>),
     /// A tool call: id suffix (see [`tool_id`]), the tool's name as the
-    /// client declared it, the arguments in streamed pieces.
+    /// client declared it (`NS.NAME` for a function of a Responses
+    /// namespace), the arguments in streamed pieces (for a custom tool:
+    /// `{"input": "…"}`, the canonical form).
     Tool {
         id: &'static str,
         name: &'static str,
@@ -78,7 +91,8 @@ impl Tokens {
         }
     }
 
-    fn prompt(self) -> u64 {
+    /// The whole prompt: input, cache reads and cache writes.
+    pub fn prompt(self) -> u64 {
         self.input + self.cache_read + self.cache_write
     }
 }
@@ -93,20 +107,22 @@ pub enum Layout {
     /// Every SSE event cut in the middle: two writes, neither a whole event.
     SplitEvents,
     /// OpenAI: one chunk whose delta has both `content` and `tool_calls`.
-    /// Anthropic: every content-block event (text block, then tool block)
-    /// in a single write.
+    /// Anthropic and Responses: every event of the content (text block or
+    /// item, then tool block or item) in a single write.
     TextAndToolTogether,
     /// One write per SSE event. OpenAI: every tool call starts (id, name),
     /// then their argument pieces alternate (the first piece of each call,
     /// then the second of each, …), as OpenAI streams parallel calls.
-    /// Anthropic: the tool blocks one after the other, as Anthropic does.
+    /// Anthropic and Responses: the tool blocks (items) one after the
+    /// other, as those APIs stream them.
     InterleavedTools,
 }
 
 /// How a stream ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tail {
-    /// Finish reason / `message_delta`, usage, `[DONE]` / `message_stop`.
+    /// Finish reason / `message_delta` / `response.completed`, usage,
+    /// `[DONE]` / `message_stop`.
     Complete,
     /// An error event in the spec's own format after the content, then EOF.
     ErrorEvent,
@@ -116,9 +132,9 @@ pub enum Tail {
 
 /// The message the upstream's in-stream error events carry.
 pub fn stream_error_message(spec: Spec) -> &'static str {
-    match spec {
-        Spec::OpenAiChat => "The server had an error while processing your request",
-        Spec::Anthropic => "Overloaded",
+    match spec.wire() {
+        Wire::Chat | Wire::Responses => "The server had an error while processing your request",
+        Wire::Messages => "Overloaded",
     }
 }
 
@@ -161,7 +177,7 @@ pub struct Failure {
     pub message: &'static str,
     /// Anthropic `error.type`.
     pub anthropic_type: &'static str,
-    /// OpenAI `error.type` and `error.code`.
+    /// OpenAI `error.type` and `error.code` (Responses and Azure too).
     pub openai_type: &'static str,
     pub openai_code: Option<&'static str>,
     pub retry_after: Option<&'static str>,
@@ -180,7 +196,7 @@ struct Sent {
     bytes: Vec<u8>,
 }
 
-/// A fake endpoint of one spec answering every request with one script.
+/// A fake endpoint of one spec answering its requests from scripts.
 pub struct Upstream {
     pub spec: Spec,
     pub fake: FakeUpstream,
@@ -188,27 +204,33 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub async fn start(spec: Spec, script: Script) -> Self {
+    /// A fake that answers its n-th request with the n-th script (the last
+    /// one again once they run out): one script per turn of a conversation.
+    pub async fn start_turns(spec: Spec, scripts: Vec<Script>) -> Self {
+        assert!(!scripts.is_empty(), "at least one script");
         let sent = Arc::new(Mutex::new(Sent::default()));
         let log = sent.clone();
+        let mut turn = 0;
         let fake = FakeUpstream::start(move |req: &Recorded| {
-            let (status, writes, sse) = render(spec, &script, &req.json());
+            let script = &scripts[turn.min(scripts.len() - 1)];
+            turn += 1;
+            let (status, writes, sse) = render(spec, script, &req.json());
             *log.lock().unwrap() = Sent {
                 status,
                 bytes: writes.concat(),
             };
-            reply(status, writes, sse, &script)
+            reply(status, writes, sse, script)
         })
         .await;
         Self { spec, fake, sent }
     }
 
     /// The `base_url` to configure: OpenAI-compatible servers under `/v1`,
-    /// Anthropic as the bare host.
+    /// Anthropic and Azure as the bare host.
     pub fn base_url(&self) -> String {
         match self.spec {
-            Spec::OpenAiChat => self.fake.url("/v1"),
-            Spec::Anthropic => self.fake.url(""),
+            Spec::OpenAiChat | Spec::OpenAiResponses => self.fake.url("/v1"),
+            Spec::Anthropic | Spec::Azure => self.fake.url(""),
         }
     }
 
@@ -257,34 +279,49 @@ fn reply(status: u16, writes: Vec<Vec<u8>>, sse: bool, script: &Script) -> Reply
 fn render(spec: Spec, script: &Script, req: &Value) -> (u16, Vec<Vec<u8>>, bool) {
     let answer = match script {
         Script::Failure(f) => {
-            let body = match spec {
-                Spec::Anthropic => json!({"type": "error",
+            let body = match spec.wire() {
+                Wire::Messages => json!({"type": "error",
                     "error": {"type": f.anthropic_type, "message": f.message},
                     "request_id": "req_matrix"}),
-                Spec::OpenAiChat => json!({"error": {"message": f.message,
+                Wire::Chat | Wire::Responses => json!({"error": {"message": f.message,
                     "type": f.openai_type, "param": null, "code": f.openai_code}}),
             };
             return (f.status, vec![body.to_string().into_bytes()], false);
         }
         Script::Answer(answer) => answer,
     };
-    let model = req["model"].as_str().unwrap_or_default();
+    let model = match spec {
+        Spec::Azure => AZURE_MODEL,
+        _ => req["model"].as_str().unwrap_or_default(),
+    };
+    let azure = spec == Spec::Azure;
     let stream = req["stream"] == true;
     if !stream {
-        let body = match spec {
-            Spec::OpenAiChat => openai_completion(answer, model, req),
-            Spec::Anthropic => anthropic_message(answer, model, req),
+        let body = match spec.wire() {
+            Wire::Chat => upstream_openai::completion(answer, model, req, azure),
+            Wire::Messages => upstream_anthropic::message(answer, model, req),
+            Wire::Responses => upstream_responses::response(answer, model, req),
         };
         return (200, vec![body.to_string().into_bytes()], false);
     }
-    let (events, together) = match spec {
-        Spec::OpenAiChat => (openai_stream(answer, model, req), None),
-        Spec::Anthropic => {
-            let (events, blocks) = anthropic_stream(answer, model, req);
+    let (events, together) = match spec.wire() {
+        Wire::Chat => (upstream_openai::stream(answer, model, req, azure), None),
+        Wire::Messages => {
+            let (events, blocks) = upstream_anthropic::stream(answer, model, req);
             (events, Some(blocks))
         }
+        Wire::Responses => {
+            let (events, items) = upstream_responses::stream(answer, model, req);
+            (events, Some(items))
+        }
     };
-    let writes: Vec<Vec<u8>> = match answer.layout {
+    (200, writes(answer.layout, events, together), true)
+}
+
+/// The TCP writes of a stream's events. `together`: the events of the
+/// content, sent in one write for [`Layout::TextAndToolTogether`].
+fn writes(layout: Layout, events: Vec<String>, together: Option<Range<usize>>) -> Vec<Vec<u8>> {
+    match layout {
         Layout::Whole => vec![events.concat().into_bytes()],
         Layout::PerEvent | Layout::InterleavedTools => {
             events.into_iter().map(String::into_bytes).collect()
@@ -308,22 +345,13 @@ fn render(spec: Spec, script: &Script, req: &Value) -> (u16, Vec<Vec<u8>>, bool)
                 writes
             }
         },
-    };
-    (200, writes, true)
+    }
 }
 
 /// The name the endpoint knows a client's tool by: the same name, or the
 /// one the gateway renamed it to (`clock.now` → `clock_now_<hash>`).
-fn upstream_name(spec: Spec, req: &Value, client_name: &str) -> String {
-    let names: Vec<&str> = req["tools"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| match spec {
-            Spec::OpenAiChat => t["function"]["name"].as_str(),
-            Spec::Anthropic => t["name"].as_str(),
-        })
-        .collect();
+/// `names`: the tool names in the request the endpoint received.
+pub fn upstream_name(names: &[&str], client_name: &str) -> String {
     if names.contains(&client_name) {
         return client_name.to_owned();
     }
@@ -341,211 +369,4 @@ fn upstream_name(spec: Spec, req: &Value, client_name: &str) -> String {
         .iter()
         .find(|n| n.starts_with(&format!("{sanitized}_")))
         .map_or_else(|| client_name.to_owned(), |n| (*n).to_owned())
-}
-
-fn openai_finish(stop: &str) -> &'static str {
-    match stop {
-        "tool_use" => "tool_calls",
-        "max_tokens" => "length",
-        _ => "stop",
-    }
-}
-
-fn openai_usage(t: Tokens) -> Value {
-    openai::usage_with_cache(t.prompt(), t.cache_read, t.output)
-}
-
-fn openai_completion(answer: &Answer, model: &str, req: &Value) -> Value {
-    let mut message = json!({"role": "assistant", "content": null, "refusal": null});
-    let mut text = String::new();
-    let mut calls = Vec::new();
-    for block in &answer.blocks {
-        match block {
-            Block::Reasoning { pieces, signature } => {
-                let reasoning = pieces.concat();
-                message["reasoning_content"] = reasoning.clone().into();
-                message["reasoning_details"] = json!([{"type": "reasoning.text",
-                    "text": reasoning, "signature": signature,
-                    "format": ANTHROPIC_FORMAT, "index": 0}]);
-            }
-            Block::Text(pieces) => text.push_str(&pieces.concat()),
-            Block::Tool { id, name, pieces } => calls.push(json!({
-                "id": tool_id(Spec::OpenAiChat, id), "type": "function",
-                "function": {"name": upstream_name(Spec::OpenAiChat, req, name),
-                             "arguments": pieces.concat()}})),
-        }
-    }
-    if !text.is_empty() {
-        message["content"] = text.into();
-    }
-    if !calls.is_empty() {
-        message["tool_calls"] = calls.into();
-    }
-    json!({
-        "id": "chatcmpl-matrix", "object": "chat.completion", "created": 1_700_000_000,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": null,
-                     "finish_reason": openai_finish(answer.stop)}],
-        "usage": openai_usage(answer.tokens),
-    })
-}
-
-fn openai_stream(answer: &Answer, model: &str, req: &Value) -> Vec<String> {
-    let chunk = |delta: Value| openai::chunk(model, delta, None);
-    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}))];
-    let merge = answer.layout == Layout::TextAndToolTogether;
-    let interleave = answer.layout == Layout::InterleavedTools;
-    let mut held_text: Option<String> = None;
-    // Interleaved: (OpenAI index, argument pieces) of the calls started.
-    let mut held_pieces: Vec<(usize, &[&'static str])> = Vec::new();
-    let mut tool_index = 0;
-    for block in &answer.blocks {
-        match block {
-            Block::Reasoning { pieces, signature } => {
-                for piece in pieces {
-                    events.push(chunk(json!({"reasoning_content": piece})));
-                }
-                events.push(chunk(
-                    json!({"reasoning_details": [{"type": "reasoning.text",
-                    "text": "", "signature": signature, "format": ANTHROPIC_FORMAT, "index": 0}]}),
-                ));
-            }
-            Block::Text(pieces) if merge => held_text = Some(pieces.concat()),
-            Block::Text(pieces) => {
-                for piece in pieces {
-                    events.push(chunk(json!({"content": piece})));
-                }
-            }
-            Block::Tool { id, name, pieces } => {
-                let mut first = json!({"index": tool_index, "id": tool_id(Spec::OpenAiChat, id),
-                    "type": "function",
-                    "function": {"name": upstream_name(Spec::OpenAiChat, req, name), "arguments": ""}});
-                if let Some(text) = held_text.take() {
-                    first["function"]["arguments"] = pieces.concat().into();
-                    events.push(chunk(json!({"content": text, "tool_calls": [first]})));
-                } else if interleave {
-                    events.push(chunk(json!({"tool_calls": [first]})));
-                    held_pieces.push((tool_index, pieces));
-                } else {
-                    events.push(chunk(json!({"tool_calls": [first]})));
-                    for piece in pieces {
-                        events.push(chunk(json!({"tool_calls": [
-                            {"index": tool_index, "function": {"arguments": piece}}]})));
-                    }
-                }
-                tool_index += 1;
-            }
-        }
-    }
-    if let Some(text) = held_text {
-        events.push(chunk(json!({"content": text})));
-    }
-    let rounds = held_pieces.iter().map(|(_, p)| p.len()).max().unwrap_or(0);
-    for round in 0..rounds {
-        for (index, pieces) in &held_pieces {
-            if let Some(piece) = pieces.get(round) {
-                events.push(chunk(json!({"tool_calls": [
-                    {"index": index, "function": {"arguments": piece}}]})));
-            }
-        }
-    }
-    match answer.tail {
-        Tail::Complete => {
-            events.push(openai::chunk(
-                model,
-                json!({}),
-                Some(openai_finish(answer.stop)),
-            ));
-            if req["stream_options"]["include_usage"] == true {
-                events.push(openai::usage_chunk_with(model, openai_usage(answer.tokens)));
-            }
-            events.push(openai::DONE.to_owned());
-        }
-        Tail::ErrorEvent => events.push(openai::error_event(
-            stream_error_message(Spec::OpenAiChat),
-            "server_error",
-        )),
-        Tail::Cut => {}
-    }
-    events
-}
-
-fn anthropic_usage(t: Tokens) -> Value {
-    anthropic::usage_with_cache(t.input, t.cache_read, t.cache_write, t.output)
-}
-
-fn anthropic_message(answer: &Answer, model: &str, req: &Value) -> Value {
-    let content: Vec<Value> = answer
-        .blocks
-        .iter()
-        .map(|block| match block {
-            Block::Reasoning { pieces, signature } => {
-                json!({"type": "thinking", "thinking": pieces.concat(), "signature": signature})
-            }
-            Block::Text(pieces) => json!({"type": "text", "text": pieces.concat()}),
-            Block::Tool { id, name, pieces } => {
-                let input: Value = serde_json::from_str(&pieces.concat()).unwrap();
-                json!({"type": "tool_use", "id": tool_id(Spec::Anthropic, id),
-                       "name": upstream_name(Spec::Anthropic, req, name), "input": input})
-            }
-        })
-        .collect();
-    anthropic::message(
-        model,
-        content.into(),
-        answer.stop,
-        anthropic_usage(answer.tokens),
-    )
-}
-
-/// The events, and the range of those that belong to content blocks.
-fn anthropic_stream(answer: &Answer, model: &str, req: &Value) -> (Vec<String>, Range<usize>) {
-    let mut start_usage = anthropic_usage(answer.tokens);
-    start_usage["output_tokens"] = 1.into();
-    let mut events = vec![anthropic::message_start_with_usage(model, start_usage)];
-    let first_block = events.len();
-    for (i, block) in answer.blocks.iter().enumerate() {
-        match block {
-            Block::Reasoning { pieces, signature } => {
-                events.push(anthropic::thinking_block_start(i));
-                for piece in pieces {
-                    events.push(anthropic::thinking_delta(i, piece));
-                }
-                events.push(anthropic::signature_delta(i, signature));
-            }
-            Block::Text(pieces) => {
-                events.push(anthropic::text_block_start(i));
-                for piece in pieces {
-                    events.push(anthropic::text_delta(i, piece));
-                }
-            }
-            Block::Tool { id, name, pieces } => {
-                let name = upstream_name(Spec::Anthropic, req, name);
-                events.push(anthropic::tool_block_start(
-                    i,
-                    &tool_id(Spec::Anthropic, id),
-                    &name,
-                ));
-                for piece in pieces {
-                    events.push(anthropic::json_delta(i, piece));
-                }
-            }
-        }
-        if answer.tail == Tail::Complete || i + 1 < answer.blocks.len() {
-            events.push(anthropic::block_stop(i));
-        }
-    }
-    let blocks = first_block..events.len();
-    match answer.tail {
-        Tail::Complete => {
-            events.push(anthropic::message_delta(answer.stop, answer.tokens.output));
-            events.push(anthropic::message_stop());
-        }
-        Tail::ErrorEvent => events.push(anthropic::error_event(
-            "overloaded_error",
-            stream_error_message(Spec::Anthropic),
-        )),
-        Tail::Cut => {}
-    }
-    (events, blocks)
 }
