@@ -28,6 +28,9 @@ pub struct StreamSummary {
     pub done: bool,
     /// The message of an error event.
     pub error: Option<String>,
+    /// The `sequence_number` of the last event (Responses streams number
+    /// their events), so that an event the gateway adds continues the count.
+    pub last_sequence: Option<u64>,
 }
 
 /// Reads one decoded event of a format into the summary.

@@ -196,7 +196,7 @@ impl Mode {
     /// Encodes a transport failure as the client's error event.
     fn fail(&mut self, front: Format, err: GatewayError) -> Bytes {
         match self {
-            Mode::Passthrough(_) => Bytes::from(stream_error(front, &err)),
+            Mode::Passthrough(p) => Bytes::from(stream_error(front, &err, p.tap.summary())),
             Mode::Translate(t) => {
                 let mut out = Vec::new();
                 t.encoder.encode(&StreamEvent::Error(err), &mut out);

@@ -6,6 +6,7 @@ use http::{HeaderValue, StatusCode, header};
 use modelgate_protocol::GatewayError;
 use modelgate_protocol::codec::Format;
 use modelgate_protocol::framing::sse::encode_data_event;
+use modelgate_protocol::tap::StreamSummary;
 
 /// An error as the client's own API would answer it.
 pub fn error(format: Format, err: &GatewayError) -> Response {
@@ -35,15 +36,17 @@ pub fn openai_error(err: &GatewayError) -> Response {
     error(Format::OpenAiChat, err)
 }
 
-/// An error after the stream began, as an event of the client's format.
-pub fn stream_error(format: Format, err: &GatewayError) -> Vec<u8> {
+/// An error after the stream began, as an event of the client's format
+/// (`summary`: what the client was sent so far, for Responses numbering).
+pub fn stream_error(format: Format, err: &GatewayError, summary: &StreamSummary) -> Vec<u8> {
     match format {
         Format::OpenAiChat => {
             encode_data_event(&String::from_utf8_lossy(&format.encode_error(err))).into_bytes()
         }
         Format::Anthropic => modelgate_protocol::spec::anthropic::error::encode_error_event(err),
         Format::OpenAiResponses => {
-            modelgate_protocol::spec::openai_responses::error::encode_error_event(err)
+            let next = summary.last_sequence.map_or(0, |n| n.saturating_add(1));
+            modelgate_protocol::spec::openai_responses::error::encode_error_event(err, next)
         }
     }
 }

@@ -239,9 +239,52 @@ fn a_forced_bare_name_finds_its_namespaced_tool() {
     );
     let allowed = decode(json!({
         "model": "m", "input": "x",
-        "tool_choice": {"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "a"}]}
+        "tools": [{"type": "function", "name": "a"}, {"type": "function", "name": "b"},
+                  {"type": "namespace", "name": "ns", "tools": [{"type": "function", "name": "c"}]}],
+        "tool_choice": {"type": "allowed_tools", "mode": "required",
+                        "tools": [{"type": "function", "name": "a"}, {"type": "function", "name": "c"},
+                                  {"type": "web_search"}]}
     }));
     assert_eq!(allowed.tool_choice, Some(ToolChoice::Required));
+    assert_eq!(
+        allowed
+            .tools
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "ns.c"],
+        "only the allowed tools are offered"
+    );
+}
+
+#[test]
+fn allowed_tools_that_leave_nothing_to_call_are_a_400() {
+    for (listed, says) in [
+        (json!([{"type": "web_search"}]), "hosted (`web_search`)"),
+        (
+            json!([{"type": "function", "name": "nope"}]),
+            "none of them is among `tools`",
+        ),
+    ] {
+        let body = json!({
+            "model": "m", "input": "x",
+            "tools": [{"type": "function", "name": "a"}, {"type": "web_search"}],
+            "tool_choice": {"type": "allowed_tools", "mode": "required", "tools": listed}
+        });
+        let err = decode_err(body);
+        assert_eq!(err.status, 400);
+        assert_eq!(err.param.as_deref(), Some("tool_choice.tools"));
+        assert!(err.message.contains(says), "{}", err.message);
+    }
+    let auto = decode(json!({
+        "model": "m", "input": "x",
+        "tools": [{"type": "function", "name": "a"}],
+        "tool_choice": {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "web_search"}]}
+    }));
+    assert!(
+        auto.tools.is_empty(),
+        "auto may leave no tool: the model answers in text"
+    );
 }
 
 #[test]

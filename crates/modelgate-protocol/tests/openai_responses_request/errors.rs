@@ -299,7 +299,7 @@ fn a_decoding_error_is_sent_in_openai_s_envelope_and_as_a_stream_event() {
     assert_eq!(body["error"]["type"], "invalid_request_error");
     assert_eq!(body["error"]["param"], "previous_response_id");
     assert_eq!(body["error"]["message"], err.message.as_str());
-    let event = String::from_utf8(encode_error_event(&err)).expect("utf-8");
+    let event = String::from_utf8(encode_error_event(&err, 7)).expect("utf-8");
     let data = event
         .strip_prefix("event: error\ndata: ")
         .and_then(|rest| rest.strip_suffix("\n\n"))
@@ -308,4 +308,5 @@ fn a_decoding_error_is_sent_in_openai_s_envelope_and_as_a_stream_event() {
     assert_eq!(data["type"], "error");
     assert_eq!(data["code"], "invalid_request_error");
     assert_eq!(data["param"], "previous_response_id");
+    assert_eq!(data["sequence_number"], 7);
 }

@@ -475,7 +475,11 @@ async fn responses_clients_pass_through_to_v1_and_are_translated_for_classic_dep
     assert_eq!(got.header("api-key"), Some(KEY));
     let mut expected = sent.clone();
     expected["model"] = json!("fake-mini");
-    assert_eq!(got.json(), expected, "passed through, the deployment as model");
+    assert_eq!(
+        got.json(),
+        expected,
+        "passed through, the deployment as model"
+    );
 
     // Classic: translated to the deployment's chat completions.
     let answer = gw
@@ -521,7 +525,10 @@ async fn a_withheld_answer_reaches_a_responses_client_as_a_content_filter_stop()
     let (_upstream, gw) = two_endpoints().await;
     let prompt = format!("please {ANSWER_TRIGGER}");
     let answer = gw
-        .post("/v1/responses", &responses_body("az/gpt-4o", &prompt, false))
+        .post(
+            "/v1/responses",
+            &responses_body("az/gpt-4o", &prompt, false),
+        )
         .await;
     assert_eq!(answer.status, 200, "{:?}", answer.json);
     assert_eq!(answer.json["status"], "incomplete");
@@ -541,7 +548,10 @@ async fn a_withheld_answer_reaches_a_responses_client_as_a_content_filter_stop()
 
     let prompt = format!("please {PROMPT_TRIGGER}");
     let answer = gw
-        .post("/v1/responses", &responses_body("az/gpt-4o", &prompt, false))
+        .post(
+            "/v1/responses",
+            &responses_body("az/gpt-4o", &prompt, false),
+        )
         .await;
     assert_eq!(answer.status, 400, "{:?}", answer.json);
     assert_eq!(answer.json["error"]["code"], "content_filter");

@@ -62,8 +62,9 @@
 //!   Completions' non-strict default, not Responses' strict one).
 //! * `tool_choice`: `auto` / `none` / `required`; `{type: function|custom,
 //!   name}` → [`ToolChoice::Tool`] (a bare name that matches one namespaced
-//!   tool is given its canonical name); `{type: allowed_tools, mode}` → the
-//!   mode (the allowed subset is not translated); a choice that forces a
+//!   tool is given its canonical name); `{type: allowed_tools, mode, tools}` →
+//!   the mode, and only the listed tools are offered (a `required` choice
+//!   that leaves none, e.g. only hosted tools allowed, is a 400); a choice that forces a
 //!   hosted tool is a 400.
 //! * `instructions` → the first system block; `max_output_tokens` →
 //!   `max_tokens`; `text.format` → [`ResponseFormat`] (`text.verbosity` is
@@ -197,7 +198,8 @@ pub fn decode_request(body: &[u8]) -> Result<ChatRequest> {
     }
     input::decode_input(input, &mut req)?;
     if let Some(choice) = choice {
-        req.tool_choice = tools::decode_tool_choice(&choice, &req)?;
+        let decoded = tools::decode_tool_choice(&choice, &mut req)?;
+        req.tool_choice = decoded;
     }
     req.user = req.user.or(safety);
     Ok(req)

@@ -72,8 +72,21 @@ fn message_of(error: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The `sequence_number` of an event's data, found without parsing it.
+fn sequence_number(data: &str) -> Option<u64> {
+    const KEY: &str = "\"sequence_number\":";
+    let rest = data[data.find(KEY)? + KEY.len()..].trim_start();
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
 impl ReadEvent for ResponsesEvents {
     fn read(event: &SseEvent, summary: &mut StreamSummary) {
+        if let Some(n) = sequence_number(&event.data) {
+            summary.last_sequence = Some(n);
+        }
         match event_type(event) {
             Some(
                 "response.completed" | "response.incomplete" | "response.failed" | "response.done",
@@ -141,6 +154,17 @@ mod tests {
             tap.observe(piece);
         }
         tap.finish()
+    }
+
+    #[test]
+    fn remembers_the_last_sequence_number() {
+        let s = summary_of(
+            "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0}\n\n\
+             event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\": 41,\"delta\":\"x\"}\n\n",
+        );
+        assert_eq!(s.last_sequence, Some(41));
+        assert_eq!(summary_of("data: {}\n\n").last_sequence, None);
+        assert_eq!(sequence_number("{\"sequence_number\":\"x\"}"), None);
     }
 
     #[test]

@@ -183,7 +183,7 @@ fn custom_tool(tool: &Map<String, Value>, p: &str, ns: Option<&str>) -> Result<(
 
 /// `tool_choice`, decoded after the tools so that a forced tool's name
 /// can be given its canonical form.
-pub(super) fn decode_tool_choice(v: &Value, req: &ChatRequest) -> Result<Option<ToolChoice>> {
+pub(super) fn decode_tool_choice(v: &Value, req: &mut ChatRequest) -> Result<Option<ToolChoice>> {
     let p = "tool_choice";
     let invalid = || {
         bad(
@@ -215,16 +215,24 @@ pub(super) fn decode_tool_choice(v: &Value, req: &ChatRequest) -> Result<Option<
                 name: resolve(name, req),
             }
         }
-        "allowed_tools" => match field(obj, "mode").and_then(Value::as_str) {
-            None | Some("auto") => ToolChoice::Auto,
-            Some("required") => ToolChoice::Required,
-            Some(_) => {
-                return Err(bad(
-                    "tool_choice.mode",
-                    "tool_choice.mode must be \"auto\" or \"required\".",
-                ));
+        "allowed_tools" => {
+            let required = match field(obj, "mode").and_then(Value::as_str) {
+                None | Some("auto") => false,
+                Some("required") => true,
+                Some(_) => {
+                    return Err(bad(
+                        "tool_choice.mode",
+                        "tool_choice.mode must be \"auto\" or \"required\".",
+                    ));
+                }
+            };
+            restrict_to_allowed(obj, req, required)?;
+            if required {
+                ToolChoice::Required
+            } else {
+                ToolChoice::Auto
             }
-        },
+        }
         hosted => {
             return Err(bad(
                 p,
@@ -236,6 +244,62 @@ pub(super) fn decode_tool_choice(v: &Value, req: &ChatRequest) -> Result<Option<
             ));
         }
     }))
+}
+
+/// `allowed_tools`: only the listed tools are offered to the model (the
+/// others are left out of the upstream request, which no target's
+/// `tool_choice` can express otherwise). Listed hosted tools cannot run
+/// here; when `required` leaves no tool to call, that is a 400 rather than
+/// a call the client did not allow.
+fn restrict_to_allowed(
+    obj: &Map<String, Value>,
+    req: &mut ChatRequest,
+    required: bool,
+) -> Result<()> {
+    let p = "tool_choice.tools";
+    let Some(listed) = field(obj, "tools") else {
+        return Ok(());
+    };
+    let listed = listed
+        .as_array()
+        .ok_or_else(|| bad(p, "tool_choice.tools must be an array of tools"))?;
+    let mut allowed = Vec::new();
+    let mut hosted = Vec::new();
+    for (i, entry) in listed.iter().enumerate() {
+        let kind = entry
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("{p}.{i}.type"), format!("{p}.{i} needs a `type`")))?;
+        match (kind, entry.get("name").and_then(Value::as_str)) {
+            ("function" | "custom", Some(name)) => {
+                let ns = entry.get("namespace").and_then(Value::as_str);
+                let name = ns.map_or_else(|| resolve(name, req), |ns| format!("{ns}.{name}"));
+                allowed.push(name);
+            }
+            ("function" | "custom", None) => {
+                return Err(bad(
+                    format!("{p}.{i}.name"),
+                    format!("{p}.{i} needs a `name`"),
+                ));
+            }
+            (other, _) => hosted.push(other.to_owned()),
+        }
+    }
+    req.tools.retain(|t| allowed.contains(&t.name));
+    if required && req.tools.is_empty() {
+        let why = match hosted.first() {
+            Some(h) => format!(
+                "tool_choice requires one of the allowed tools, and the only ones allowed are \
+                 hosted (`{h}`), which this endpoint cannot run; allow a function tool or use a \
+                 model on an `openai-responses` endpoint."
+            ),
+            None => "tool_choice requires one of the allowed tools, and none of them is among \
+                     `tools`; list them in `tools` too."
+                .to_owned(),
+        };
+        return Err(bad(p, why));
+    }
+    Ok(())
 }
 
 /// The canonical name of a forced tool: the name itself when a tool has
