@@ -221,7 +221,10 @@ async fn chat(
     );
     // Usage is recorded for every stream: ask for it, and drop the chunk
     // later if the client did not.
-    let strip_usage = front == Format::OpenAiChat && stream && !client_wants_usage(&request);
+    let strip_usage = front == Format::OpenAiChat
+        && stream
+        && endpoint.takes_stream_usage()
+        && !client_wants_usage(&request);
     if strip_usage {
         request.merge(
             "stream_options",

@@ -124,5 +124,8 @@ fn apply_settings(body: &mut Value, ep: &Endpoint) {
     for key in &ep.drop_params {
         map.remove(key);
     }
+    if !ep.takes_stream_usage() {
+        map.remove("stream_options");
+    }
     modelgate_protocol::body::merge_objects(map, &ep.add_params);
 }

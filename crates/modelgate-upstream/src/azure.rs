@@ -59,7 +59,20 @@ pub struct Azure {
     pub probe_deployment: Option<String>,
 }
 
+/// The first dated api-version that takes `stream_options` (usage in
+/// streams); older ones refuse a request carrying it.
+const FIRST_STREAM_USAGE_VERSION: &str = "2024-09-01";
+
 impl Azure {
+    /// Whether a stream may ask for usage (`stream_options.include_usage`).
+    /// Dated versions compare as text (`YYYY-MM-DD[-preview]`).
+    pub fn takes_stream_usage(&self) -> bool {
+        match &self.api {
+            AzureApi::V1 | AzureApi::Preview => true,
+            AzureApi::Classic { version } => version.as_str() >= FIRST_STREAM_USAGE_VERSION,
+        }
+    }
+
     pub fn from_config(config: &EndpointConfig, base: &str) -> Self {
         let api = match config.azure_api_version() {
             "v1" => AzureApi::V1,

@@ -143,6 +143,14 @@ impl Endpoint {
         }
     }
 
+    /// Whether a streamed chat request may carry `stream_options` (asking
+    /// for usage): every endpoint but an Azure one on an api-version older
+    /// than 2024-09-01, which refuses the field (its streams then record no
+    /// usage).
+    pub fn takes_stream_usage(&self) -> bool {
+        self.azure.as_ref().is_none_or(crate::azure::Azure::takes_stream_usage)
+    }
+
     /// Whether the endpoint takes Responses requests as they are (a
     /// Responses client's body is passed through rather than translated):
     /// a Responses endpoint, or Azure on its v1 API.

@@ -556,3 +556,31 @@ async fn a_withheld_answer_reaches_a_responses_client_as_a_content_filter_stop()
     assert_eq!(answer.status, 400, "{:?}", answer.json);
     assert_eq!(answer.json["error"]["code"], "content_filter");
 }
+
+#[tokio::test]
+async fn older_api_versions_are_not_sent_stream_options_they_would_refuse() {
+    let upstream = fake::start(Resource::default()).await;
+    let yaml = format!(
+        "endpoints:\n{}",
+        azure(
+            "old",
+            &upstream.url(""),
+            &format!(
+                "    api_version: 2024-06-01\n    api_key: {KEY}\n    model_map: {{gpt-4o: fake-deployment}}\n"
+            ),
+        )
+    );
+    let gw = Gateway::start(&yaml).await;
+    for (path, body) in [
+        ("/v1/chat/completions", chat_body("old/gpt-4o", "hi", true)),
+        ("/v1/messages", messages_body("old/gpt-4o", "hi", true)),
+    ] {
+        let (status, text) = stream_text(&gw, path, &body).await;
+        assert_eq!(status, 200, "{path}: {text}");
+        let sent = upstream.last().json();
+        assert!(
+            sent.get("stream_options").is_none(),
+            "{path}: 2024-06-01 refuses stream_options: {sent}"
+        );
+    }
+}
