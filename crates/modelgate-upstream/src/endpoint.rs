@@ -148,7 +148,9 @@ impl Endpoint {
     /// than 2024-09-01, which refuses the field (its streams then record no
     /// usage).
     pub fn takes_stream_usage(&self) -> bool {
-        self.azure.as_ref().is_none_or(crate::azure::Azure::takes_stream_usage)
+        self.azure
+            .as_ref()
+            .is_none_or(crate::azure::Azure::takes_stream_usage)
     }
 
     /// Whether the endpoint takes Responses requests as they are (a

@@ -251,3 +251,53 @@ async fn a_responses_stream_cut_before_its_terminal_event_ends_with_an_error_eve
     assert_eq!(data["type"], "error");
     assert_eq!(data["code"], "stream_truncated");
 }
+
+#[tokio::test]
+async fn a_responses_endpoint_lists_its_models_and_its_keys_test_as_openai_ones_do() {
+    let upstream = FakeUpstream::start(|req| match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/v1/models") if req.bearer() == Some(KEY) => Reply::json(
+            200,
+            &json!({"object": "list", "data": [{"id": "gpt-5", "object": "model", "owned_by": "openai"}]}),
+        ),
+        ("POST", "/v1/responses") if req.bearer() == Some(KEY) => Reply::json(
+            400,
+            &json!({"error": {"message": "Missing required parameter: 'model'.", "type": "invalid_request_error", "param": "model", "code": "missing_required_parameter"}}),
+        ),
+        _ => Reply::json(
+            401,
+            &json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}),
+        ),
+    })
+    .await;
+    let gw = Gateway::start(&config(&[format!(
+        "  - name: oai\n    spec: openai-responses\n    base_url: {}\n    api_keys: [{KEY}, sk-wrong-key-0123456789]\n    models: {{fetch: true}}\n",
+        upstream.url("/v1")
+    )]))
+    .await;
+    let report = gw
+        .admin(reqwest::Method::POST, "/api/endpoints/oai/test", None)
+        .await;
+    let verdicts: Vec<&str> = report.json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["ok", "invalid"], "{:?}", report.json);
+    assert!(
+        upstream
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path == "/v1/responses"),
+        "the key test posts to the Responses route"
+    );
+
+    let models = gw.get("/v1/models").await;
+    let ids: Vec<&str> = models.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["oai/gpt-5"]);
+}
