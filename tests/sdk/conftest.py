@@ -256,7 +256,7 @@ endpoints:
     api_version: 2024-10-21
     api_key: {AZURE_KEY}
     models: {{default: [], fetch: false}}
-    model_map: {{gpt-4o: fake-deployment}}
+    model_map: {{gpt-4o-azure: fake-deployment}}
   - name: az-v1
     spec: azure
     base_url: {azure_url}/openai/v1

@@ -15,7 +15,7 @@ from conftest import AZURE_KEY
 PROMPT_TRIGGER = "trigger-prompt-filter"
 ANSWER_TRIGGER = "trigger-answer-filter"
 
-CLASSIC = "az/gpt-4o"
+CLASSIC = "az/gpt-4o-azure"
 V1 = "az-v1/gpt-4o-mini"
 
 WEATHER_TOOL = {

@@ -7,6 +7,7 @@
 
 pub mod body;
 pub mod codec;
+pub mod contiguous;
 pub mod framing;
 pub mod ir;
 pub mod secret;

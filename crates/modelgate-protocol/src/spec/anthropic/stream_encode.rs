@@ -7,17 +7,9 @@
 //!   `content_block_stop`), and blocks are numbered densely in the order
 //!   they are written. A source may keep several blocks open at once (an
 //!   OpenAI stream interleaves the argument pieces of parallel tool calls):
-//!   a block that starts while another is open waits, its deltas buffered
-//!   in order, until the open block stops; then the waiting blocks are
-//!   written in the order they started (each closed at once if the source
-//!   already stopped it, else left open and streamed live). `MessageStop`
-//!   writes every block still waiting; so does `Error` before its event.
-//!   Nothing the source sent for a block between its start and its stop is
-//!   lost; a delta for a block already stopped and written has no valid
-//!   place and is dropped (the decoders of this crate send none).
-//! * A delta for a block never started starts a text (text delta) or
-//!   thinking (reasoning, signature) block; tool arguments for an unknown
-//!   tool call are dropped.
+//!   they are reordered by [`ContiguousBlocks`] (see `contiguous.rs` for
+//!   the rules). `MessageStop` writes every block still waiting; so does
+//!   `Error` before its event.
 //! * Tool-call ids are kept when Anthropic-valid, else sanitized, as in
 //!   non-streamed responses.
 //! * A `message_start` is written before the first other event when the
@@ -28,14 +20,13 @@
 //!   `end_turn` — and the last usage) and `message_stop`. `Error` writes
 //!   `event: error`. Nothing is written after either.
 
-use std::collections::{HashMap, VecDeque};
-
 use serde::Serialize;
 use serde_json::json;
 
 use super::error::encode_error_event;
 use super::response::{native_stop_reason, usage_json};
 use super::wire::message_id;
+use crate::contiguous::{BlockWriter, ContiguousBlocks};
 use crate::ir::{
     BlockStart, Delta, SIGNED_BY_ANTHROPIC, StopKind, StopReason, StreamEvent, Usage, sealed,
 };
@@ -69,15 +60,52 @@ struct IndexOut {
     index: usize,
 }
 
-/// A block the source started while another was open: written later.
-#[derive(Debug)]
-struct Waiting {
-    /// The source's block index.
-    source: usize,
-    block: BlockStart,
-    deltas: Vec<Delta>,
-    /// The source already stopped it.
-    stopped: bool,
+/// Writes blocks as Anthropic content blocks, numbered densely in the
+/// order they are written.
+#[derive(Debug, Default)]
+struct Blocks {
+    /// The client index of the next block.
+    next: usize,
+    /// The client index of the open block.
+    open: Option<usize>,
+}
+
+impl BlockWriter for Blocks {
+    fn start(&mut self, block: &BlockStart, out: &mut Vec<u8>) {
+        let client = self.next;
+        self.next += 1;
+        self.open = Some(client);
+        let content_block = match block {
+            BlockStart::Text => json!({"type": "text", "text": ""}),
+            BlockStart::ToolCall { id, name } => {
+                json!({"type": "tool_use", "id": sanitize_tool_id(id), "name": name, "input": {}})
+            }
+            BlockStart::Reasoning => json!({"type": "thinking", "thinking": "", "signature": ""}),
+            BlockStart::RedactedReasoning { data, signed_by } => {
+                let data = sealed::wrap_redacted(SIGNED_BY_ANTHROPIC, signed_by.as_deref(), data);
+                json!({"type": "redacted_thinking", "data": data})
+            }
+        };
+        let data =
+            json!({"type": "content_block_start", "index": client, "content_block": content_block});
+        write(out, "content_block_start", &data);
+    }
+
+    fn piece(&mut self, delta: &Delta, out: &mut Vec<u8>) {
+        if let Some(client) = self.open {
+            write_delta(out, client, delta);
+        }
+    }
+
+    fn end(&mut self, out: &mut Vec<u8>) {
+        if let Some(client) = self.open.take() {
+            let data = IndexOut {
+                kind: "content_block_stop",
+                index: client,
+            };
+            write(out, data.kind, &data);
+        }
+    }
 }
 
 /// Writes [`StreamEvent`]s as an Anthropic Messages stream.
@@ -86,13 +114,8 @@ pub struct StreamEncoder {
     client_model: String,
     started: bool,
     ended: bool,
-    /// Source block index → client block index, for blocks written.
-    indices: HashMap<usize, usize>,
-    /// The block open in the output: (source index, client index).
-    open: Option<(usize, usize)>,
-    /// Blocks started by the source but not written yet, in order of start;
-    /// empty whenever no block is open.
-    waiting: VecDeque<Waiting>,
+    order: ContiguousBlocks,
+    blocks: Blocks,
     called_tool: bool,
     start_usage: Option<Usage>,
     usage: Option<Usage>,
@@ -105,9 +128,8 @@ impl StreamEncoder {
             client_model: ctx.client_model.clone(),
             started: false,
             ended: false,
-            indices: HashMap::new(),
-            open: None,
-            waiting: VecDeque::new(),
+            order: ContiguousBlocks::default(),
+            blocks: Blocks::default(),
             called_tool: false,
             start_usage: None,
             usage: None,
@@ -127,9 +149,9 @@ impl StreamEncoder {
                 }
             }
             StreamEvent::Error(err) => {
-                if !self.waiting.is_empty() {
+                if self.order.has_waiting() {
                     // What was received is delivered before the error.
-                    self.flush_all(out);
+                    self.order.flush(&mut self.blocks, out);
                 }
                 self.ended = true;
                 out.extend_from_slice(&encode_error_event(err));
@@ -146,9 +168,16 @@ impl StreamEncoder {
 
     fn encode_started(&mut self, event: &StreamEvent, out: &mut Vec<u8>) {
         match event {
-            StreamEvent::BlockStart { index, block } => self.block_start(*index, block, out),
-            StreamEvent::Delta { index, delta } => self.delta(*index, delta, out),
-            StreamEvent::BlockStop { index } => self.block_stop(*index, out),
+            StreamEvent::BlockStart { index, block } => {
+                if matches!(block, BlockStart::ToolCall { .. }) {
+                    self.called_tool = true;
+                }
+                self.order.start(&mut self.blocks, *index, block, out);
+            }
+            StreamEvent::Delta { index, delta } => {
+                self.order.piece(&mut self.blocks, *index, delta, out);
+            }
+            StreamEvent::BlockStop { index } => self.order.stop(&mut self.blocks, *index, out),
             StreamEvent::Stop(stop) => self.stop = Some(stop.clone()),
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::MessageStop => self.message_stop(out),
@@ -175,123 +204,8 @@ impl StreamEncoder {
         write(out, "message_start", &data);
     }
 
-    /// Whether the source already started the block `source`.
-    fn known(&self, source: usize) -> bool {
-        self.indices.contains_key(&source) || self.waiting.iter().any(|w| w.source == source)
-    }
-
-    /// The source starts a block: written now when no block is open, else
-    /// it waits for the open one to stop.
-    fn block_start(&mut self, source: usize, block: &BlockStart, out: &mut Vec<u8>) {
-        if self.known(source) {
-            return;
-        }
-        if matches!(block, BlockStart::ToolCall { .. }) {
-            self.called_tool = true;
-        }
-        if self.open.is_none() {
-            self.write_start(source, block, out);
-        } else {
-            self.waiting.push_back(Waiting {
-                source,
-                block: block.clone(),
-                deltas: Vec::new(),
-                stopped: false,
-            });
-        }
-    }
-
-    fn delta(&mut self, source: usize, delta: &Delta, out: &mut Vec<u8>) {
-        if !self.known(source) {
-            let block = match delta {
-                Delta::Text(_) => BlockStart::Text,
-                Delta::Reasoning(_) | Delta::Signature { .. } => BlockStart::Reasoning,
-                Delta::ToolArgs(_) => return,
-            };
-            self.block_start(source, &block, out);
-        }
-        match self.open {
-            Some((open, client)) if open == source => write_delta(out, client, delta),
-            _ => {
-                if let Some(w) = self.waiting.iter_mut().find(|w| w.source == source) {
-                    w.deltas.push(delta.clone());
-                }
-                // Else the block was written and closed: no valid place left.
-            }
-        }
-    }
-
-    /// The source stops a block: the open one is closed and the waiting
-    /// blocks written; a waiting one is marked to be closed once written.
-    fn block_stop(&mut self, source: usize, out: &mut Vec<u8>) {
-        if self.open.is_some_and(|(open, _)| open == source) {
-            self.close_open(out);
-            self.write_waiting(out);
-        } else if let Some(w) = self.waiting.iter_mut().find(|w| w.source == source) {
-            w.stopped = true;
-        }
-    }
-
-    /// Writes a block's start and opens it; returns its client index.
-    fn write_start(&mut self, source: usize, block: &BlockStart, out: &mut Vec<u8>) -> usize {
-        let client = self.indices.len();
-        self.indices.insert(source, client);
-        self.open = Some((source, client));
-        let content_block = match block {
-            BlockStart::Text => json!({"type": "text", "text": ""}),
-            BlockStart::ToolCall { id, name } => {
-                json!({"type": "tool_use", "id": sanitize_tool_id(id), "name": name, "input": {}})
-            }
-            BlockStart::Reasoning => json!({"type": "thinking", "thinking": "", "signature": ""}),
-            BlockStart::RedactedReasoning { data, signed_by } => {
-                let data = sealed::wrap_redacted(SIGNED_BY_ANTHROPIC, signed_by.as_deref(), data);
-                json!({"type": "redacted_thinking", "data": data})
-            }
-        };
-        let data =
-            json!({"type": "content_block_start", "index": client, "content_block": content_block});
-        write(out, "content_block_start", &data);
-        client
-    }
-
-    /// With no block open: writes the waiting blocks in order, each with
-    /// its buffered deltas, until one the source has not stopped is open.
-    fn write_waiting(&mut self, out: &mut Vec<u8>) {
-        while self.open.is_none() {
-            let Some(w) = self.waiting.pop_front() else {
-                return;
-            };
-            let client = self.write_start(w.source, &w.block, out);
-            for delta in &w.deltas {
-                write_delta(out, client, delta);
-            }
-            if w.stopped {
-                self.close_open(out);
-            }
-        }
-    }
-
-    /// Closes the open block and writes every waiting block, closed.
-    fn flush_all(&mut self, out: &mut Vec<u8>) {
-        self.close_open(out);
-        while !self.waiting.is_empty() {
-            self.write_waiting(out);
-            self.close_open(out);
-        }
-    }
-
-    fn close_open(&mut self, out: &mut Vec<u8>) {
-        if let Some((_, client)) = self.open.take() {
-            let data = IndexOut {
-                kind: "content_block_stop",
-                index: client,
-            };
-            write(out, data.kind, &data);
-        }
-    }
-
     fn message_stop(&mut self, out: &mut Vec<u8>) {
-        self.flush_all(out);
+        self.order.flush(&mut self.blocks, out);
         let stop = self.stop.clone().unwrap_or_else(|| {
             let kind = if self.called_tool {
                 StopKind::ToolUse

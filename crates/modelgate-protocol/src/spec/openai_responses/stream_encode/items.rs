@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::State;
+use crate::contiguous::BlockWriter;
 use crate::ir::{BlockStart, Content, Delta};
 use crate::spec::openai_responses::response::{
     custom_input, message_item, reasoning_item, text_part, tool_call_item,
@@ -47,6 +48,21 @@ pub(super) enum Current {
     },
     /// Written whole at its start (redacted reasoning): deltas are ignored.
     Whole,
+}
+
+/// The writing of each block, driven by `State::order`.
+impl BlockWriter for State {
+    fn start(&mut self, block: &BlockStart, out: &mut Vec<u8>) {
+        self.begin(block, out);
+    }
+
+    fn piece(&mut self, delta: &Delta, out: &mut Vec<u8>) {
+        State::piece(self, delta, out);
+    }
+
+    fn end(&mut self, out: &mut Vec<u8>) {
+        State::end(self, out);
+    }
 }
 
 impl State {

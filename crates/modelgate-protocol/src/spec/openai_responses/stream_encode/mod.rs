@@ -35,10 +35,9 @@
 //!   signature) make no item, and are left out of the final object too.
 //! * The source may keep several blocks open at once (an OpenAI upstream
 //!   interleaves parallel tool calls); a Responses item's events must be
-//!   contiguous. As in the Anthropic encoder, a block that starts while
-//!   another is open waits, its deltas buffered in order, until the open
-//!   one stops; waiting blocks are then written in the order they started.
-//!   Output indexes are dense in the order items are written.
+//!   contiguous: [`ContiguousBlocks`] reorders them (as for Anthropic
+//!   clients; see `contiguous.rs`). Output indexes are dense in the order
+//!   items are written.
 //! * `Stop` and `Usage` are remembered. `MessageStop` writes the blocks
 //!   still waiting, ends the open items, then the terminal event:
 //!   `response.completed` or `response.incomplete` (by the status), whose
@@ -62,13 +61,12 @@
 
 mod items;
 
-use std::collections::{HashSet, VecDeque};
-
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use self::items::{Current, Message};
 use super::response::encode_response;
+use crate::contiguous::ContiguousBlocks;
 use crate::ir::{
     BlockStart, ChatResponse, Delta, ErrorKind, GatewayError, StopKind, StopReason, StreamEvent,
     Usage,
@@ -77,15 +75,6 @@ use crate::spec::openai_chat::error::error_type;
 use crate::translate::Context;
 
 /// A block the source started while another was open: written later.
-#[derive(Debug)]
-struct Waiting {
-    source: usize,
-    block: BlockStart,
-    deltas: Vec<Delta>,
-    /// The source already stopped it.
-    stopped: bool,
-}
-
 /// Writes stream events as a Responses stream.
 #[derive(Debug)]
 pub struct StreamEncoder {
@@ -118,13 +107,9 @@ struct State {
     items: usize,
     message: Option<Message>,
     current: Option<Current>,
-    /// Source indices of blocks written (open or done).
-    written: HashSet<usize>,
-    /// The source index of the block open in the output.
-    open: Option<usize>,
-    /// Blocks started by the source but not written yet, in order of start;
-    /// empty whenever no block is open.
-    waiting: VecDeque<Waiting>,
+    /// The order blocks are written in. Taken out while it drives the
+    /// state's [`BlockWriter`] methods (they never use it).
+    order: ContiguousBlocks,
     called_tool: bool,
     start_usage: Option<Usage>,
     usage: Option<Usage>,
@@ -142,9 +127,7 @@ impl State {
             items: 0,
             message: None,
             current: None,
-            written: HashSet::new(),
-            open: None,
-            waiting: VecDeque::new(),
+            order: ContiguousBlocks::default(),
             called_tool: false,
             start_usage: None,
             usage: None,
@@ -196,92 +179,31 @@ impl State {
         self.emit(out, "response.in_progress", &body);
     }
 
-    // --- serializing the source's blocks (see the module docs) ---
-
-    fn known(&self, source: usize) -> bool {
-        self.written.contains(&source) || self.waiting.iter().any(|w| w.source == source)
-    }
+    // --- the source's blocks, in the order `ContiguousBlocks` gives ---
 
     fn block_start(&mut self, source: usize, block: &BlockStart, out: &mut Vec<u8>) {
-        if self.known(source) {
-            return;
-        }
-        if self.open.is_none() {
-            self.write_start(source, block, out);
-        } else {
-            self.waiting.push_back(Waiting {
-                source,
-                block: block.clone(),
-                deltas: Vec::new(),
-                stopped: false,
-            });
-        }
+        let mut order = std::mem::take(&mut self.order);
+        order.start(self, source, block, out);
+        self.order = order;
     }
 
     fn delta(&mut self, source: usize, delta: &Delta, out: &mut Vec<u8>) {
-        if !self.known(source) {
-            // A delta for a block never started starts one of its kind;
-            // arguments of an unknown tool call have no call to go to.
-            let block = match delta {
-                Delta::Text(_) => BlockStart::Text,
-                Delta::Reasoning(_) | Delta::Signature { .. } => BlockStart::Reasoning,
-                Delta::ToolArgs(_) => return,
-            };
-            self.block_start(source, &block, out);
-        }
-        if self.open == Some(source) {
-            self.piece(delta, out);
-        } else if let Some(w) = self.waiting.iter_mut().find(|w| w.source == source) {
-            w.deltas.push(delta.clone());
-        }
-        // Else the block was written and ended: no valid place is left.
+        let mut order = std::mem::take(&mut self.order);
+        order.piece(self, source, delta, out);
+        self.order = order;
     }
 
     fn block_stop(&mut self, source: usize, out: &mut Vec<u8>) {
-        if self.open == Some(source) {
-            self.close_open(out);
-            self.write_waiting(out);
-        } else if let Some(w) = self.waiting.iter_mut().find(|w| w.source == source) {
-            w.stopped = true;
-        }
-    }
-
-    fn write_start(&mut self, source: usize, block: &BlockStart, out: &mut Vec<u8>) {
-        self.written.insert(source);
-        self.open = Some(source);
-        self.begin(block, out);
-    }
-
-    /// With no block open: writes the waiting blocks in order, each with
-    /// its buffered deltas, until one the source has not stopped is open.
-    fn write_waiting(&mut self, out: &mut Vec<u8>) {
-        while self.open.is_none() {
-            let Some(w) = self.waiting.pop_front() else {
-                return;
-            };
-            self.write_start(w.source, &w.block, out);
-            for delta in &w.deltas {
-                self.piece(delta, out);
-            }
-            if w.stopped {
-                self.close_open(out);
-            }
-        }
+        let mut order = std::mem::take(&mut self.order);
+        order.stop(self, source, out);
+        self.order = order;
     }
 
     /// Ends the open block and writes every waiting block, ended.
     fn flush_all(&mut self, out: &mut Vec<u8>) {
-        self.close_open(out);
-        while !self.waiting.is_empty() {
-            self.write_waiting(out);
-            self.close_open(out);
-        }
-    }
-
-    fn close_open(&mut self, out: &mut Vec<u8>) {
-        if self.open.take().is_some() {
-            self.end(out);
-        }
+        let mut order = std::mem::take(&mut self.order);
+        order.flush(self, out);
+        self.order = order;
     }
 
     // --- the end ---
