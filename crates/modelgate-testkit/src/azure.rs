@@ -27,9 +27,7 @@
 //! [`ANSWER_TRIGGER`] is answered with `finish_reason: "content_filter"`,
 //! no content, and `violence` marked high.
 
-use axum::body::Body;
 use axum::extract::Request;
-use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::{FakeUpstream, Recorded, Reply};
@@ -105,44 +103,10 @@ pub fn router(resource: Resource) -> axum::Router {
     axum::Router::new().fallback(move |request: Request| {
         let resource = resource.clone();
         async move {
-            let (parts, body) = request.into_parts();
-            let body = axum::body::to_bytes(body, 16 * 1024 * 1024)
-                .await
-                .unwrap_or_default();
-            let recorded = Recorded {
-                method: parts.method,
-                path: parts
-                    .uri
-                    .path_and_query()
-                    .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned()),
-                headers: parts.headers,
-                body,
-            };
-            to_response(answer(&resource, &recorded))
+            let recorded = crate::server::record(request).await;
+            crate::server::respond(answer(&resource, &recorded)).await
         }
     })
-}
-
-fn to_response(reply: Reply) -> Response {
-    let Reply::Full {
-        status,
-        headers,
-        body,
-    } = reply
-    else {
-        return Response::new(Body::empty());
-    };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
-    for (k, v) in headers {
-        if let (Ok(k), Ok(v)) = (
-            http::HeaderName::from_bytes(k.as_bytes()),
-            http::HeaderValue::from_str(&v),
-        ) {
-            response.headers_mut().insert(k, v);
-        }
-    }
-    response
 }
 
 /// Azure's error envelope, `{"error": {"code", "message"}}`.

@@ -158,11 +158,23 @@ impl FakeUpstream {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let recorded = record(request).await;
+    shared
+        .requests
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(recorded.clone());
+    let reply = (shared.script.lock().unwrap_or_else(|p| p.into_inner()))(&recorded);
+    respond(reply).await
+}
+
+/// A request as a script sees it (the whole body read).
+pub async fn record(request: Request) -> Recorded {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    let recorded = Recorded {
+    Recorded {
         method: parts.method,
         path: parts
             .uri
@@ -170,13 +182,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned()),
         headers: parts.headers,
         body,
-    };
-    shared
-        .requests
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(recorded.clone());
-    let reply = (shared.script.lock().unwrap_or_else(|p| p.into_inner()))(&recorded);
+    }
+}
+
+/// The HTTP response a script's reply stands for (a `Hang` never ends).
+pub async fn respond(reply: Reply) -> Response {
     match reply {
         Reply::Full {
             status,

@@ -1,19 +1,10 @@
 //! OpenAI wire types that the gateway reads or writes itself. Passthrough
 //! bodies are never deserialized into these: only the fields we need are.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::ir::Usage;
-
-/// A field that may be absent or `null` (as some compatible servers send
-/// them): either way its default.
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
+use crate::spec::null_as_default;
 
 /// `usage` of a chat completion or of the final stream chunk. Counts that
 /// are absent or `null` read as 0.

@@ -24,11 +24,12 @@
 //! unknown item or part types (hosted tools, future additions) read as
 //! `Other` rather than failing the whole body.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::framing::sse::SseEvent;
 use crate::ir::{Usage, sealed};
+use crate::spec::null_as_default;
 
 /// The id of output item `index` of response `response_id`, e.g.
 /// `msg_<id>_0`: derived, so the streamed items and the final response
@@ -72,15 +73,6 @@ pub fn event_type(event: &SseEvent) -> Option<&str> {
     }
     let rest = event.data.trim_start().strip_prefix("{\"type\":\"")?;
     rest.split('"').next()
-}
-
-/// A field that may be absent or `null`: either way its default.
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// A Responses `usage` object. Counts that are absent or `null` read as 0.
