@@ -3,7 +3,7 @@
 
 use crate::framing::sse::SseEvent;
 use crate::ir::{ChatRequest, ChatResponse, GatewayError, StreamEvent};
-use crate::spec::{Spec, anthropic, openai_chat, openai_responses};
+use crate::spec::{Spec, anthropic, gemini, openai_chat, openai_responses};
 use crate::translate::{Context, Target, ToolNames};
 
 /// A wire format a client or an endpoint speaks.
@@ -12,6 +12,8 @@ pub enum Format {
     OpenAiChat,
     Anthropic,
     OpenAiResponses,
+    /// Google's `generateContent` (the `google` and `google-vertex` specs).
+    Gemini,
 }
 
 impl Format {
@@ -31,6 +33,7 @@ impl Format {
             Format::OpenAiChat => "OpenAI Chat Completions",
             Format::Anthropic => "Anthropic Messages",
             Format::OpenAiResponses => "OpenAI Responses",
+            Format::Gemini => "Gemini",
         }
     }
 
@@ -39,6 +42,7 @@ impl Format {
             Format::OpenAiChat => openai_chat::request::decode_request(body),
             Format::Anthropic => anthropic::request::decode_request(body),
             Format::OpenAiResponses => openai_responses::request::decode_request(body),
+            Format::Gemini => gemini::request::decode_request(body),
         }
     }
 
@@ -54,6 +58,7 @@ impl Format {
             Format::OpenAiResponses => {
                 openai_responses::request::encode_request(req, target, names)
             }
+            Format::Gemini => gemini::request::encode_request(req, target, names),
         }
     }
 
@@ -62,6 +67,7 @@ impl Format {
             Format::OpenAiChat => openai_chat::response::decode_response(body, ctx),
             Format::Anthropic => anthropic::response::decode_response(body, ctx),
             Format::OpenAiResponses => openai_responses::response::decode_response(body, ctx),
+            Format::Gemini => gemini::response::decode_response(body, ctx),
         }
     }
 
@@ -70,6 +76,7 @@ impl Format {
             Format::OpenAiChat => openai_chat::response::encode_response(resp, ctx),
             Format::Anthropic => anthropic::response::encode_response(resp, ctx),
             Format::OpenAiResponses => openai_responses::response::encode_response(resp, ctx),
+            Format::Gemini => gemini::response::encode_response(resp, ctx),
         }
     }
 
@@ -79,6 +86,7 @@ impl Format {
             Format::OpenAiChat => openai_chat::error::encode_error(err),
             Format::Anthropic => anthropic::error::encode_error(err),
             Format::OpenAiResponses => openai_responses::error::encode_error(err),
+            Format::Gemini => gemini::error::encode_error(err),
         }
     }
 
@@ -93,6 +101,7 @@ impl Format {
             Format::OpenAiResponses => StreamDecoder::OpenAiResponses(
                 openai_responses::stream_decode::StreamDecoder::new(ctx),
             ),
+            Format::Gemini => StreamDecoder::Gemini(gemini::stream_decode::StreamDecoder::new(ctx)),
         }
     }
 
@@ -107,6 +116,7 @@ impl Format {
             Format::OpenAiResponses => StreamEncoder::OpenAiResponses(
                 openai_responses::stream_encode::StreamEncoder::new(ctx),
             ),
+            Format::Gemini => StreamEncoder::Gemini(gemini::stream_encode::StreamEncoder::new(ctx)),
         }
     }
 }
@@ -116,6 +126,7 @@ pub enum StreamDecoder {
     OpenAiChat(openai_chat::stream_decode::StreamDecoder),
     Anthropic(anthropic::stream_decode::StreamDecoder),
     OpenAiResponses(openai_responses::stream_decode::StreamDecoder),
+    Gemini(gemini::stream_decode::StreamDecoder),
 }
 
 impl StreamDecoder {
@@ -124,6 +135,7 @@ impl StreamDecoder {
             StreamDecoder::OpenAiChat(d) => d.feed(event, out),
             StreamDecoder::Anthropic(d) => d.feed(event, out),
             StreamDecoder::OpenAiResponses(d) => d.feed(event, out),
+            StreamDecoder::Gemini(d) => d.feed(event, out),
         }
     }
 
@@ -133,6 +145,7 @@ impl StreamDecoder {
             StreamDecoder::OpenAiChat(d) => d.finish(out),
             StreamDecoder::Anthropic(d) => d.finish(out),
             StreamDecoder::OpenAiResponses(d) => d.finish(out),
+            StreamDecoder::Gemini(d) => d.finish(out),
         }
     }
 }
@@ -142,6 +155,7 @@ pub enum StreamEncoder {
     OpenAiChat(openai_chat::stream_encode::StreamEncoder),
     Anthropic(anthropic::stream_encode::StreamEncoder),
     OpenAiResponses(openai_responses::stream_encode::StreamEncoder),
+    Gemini(gemini::stream_encode::StreamEncoder),
 }
 
 impl StreamEncoder {
@@ -150,6 +164,7 @@ impl StreamEncoder {
             StreamEncoder::OpenAiChat(e) => e.encode(event, out),
             StreamEncoder::Anthropic(e) => e.encode(event, out),
             StreamEncoder::OpenAiResponses(e) => e.encode(event, out),
+            StreamEncoder::Gemini(e) => e.encode(event, out),
         }
     }
 }

@@ -17,6 +17,7 @@ use modelgate_protocol::codec::{Format, StreamDecoder, StreamEncoder};
 use modelgate_protocol::framing::sse::{SseDecoder, SseEvent};
 use modelgate_protocol::secret::{scrub, scrub_bytes};
 use modelgate_protocol::spec::anthropic::tap::MessagesStreamTap;
+use modelgate_protocol::spec::gemini::tap::GeminiStreamTap;
 use modelgate_protocol::spec::openai_chat::tap::{ChatStreamTap, StreamSummary};
 use modelgate_protocol::spec::openai_responses::tap::ResponsesStreamTap;
 use modelgate_protocol::{ErrorKind, GatewayError, StreamEvent, Usage};
@@ -36,6 +37,7 @@ pub enum Tap {
     OpenAiChat(ChatStreamTap),
     Anthropic(MessagesStreamTap),
     OpenAiResponses(ResponsesStreamTap),
+    Gemini(GeminiStreamTap),
 }
 
 impl Tap {
@@ -44,6 +46,7 @@ impl Tap {
             Format::OpenAiChat => Tap::OpenAiChat(ChatStreamTap::new()),
             Format::Anthropic => Tap::Anthropic(MessagesStreamTap::new()),
             Format::OpenAiResponses => Tap::OpenAiResponses(ResponsesStreamTap::new()),
+            Format::Gemini => Tap::Gemini(GeminiStreamTap::new()),
         }
     }
 
@@ -52,6 +55,7 @@ impl Tap {
             Tap::OpenAiChat(t) => t.observe(chunk),
             Tap::Anthropic(t) => t.observe(chunk),
             Tap::OpenAiResponses(t) => t.observe(chunk),
+            Tap::Gemini(t) => t.observe(chunk),
         }
     }
 
@@ -63,6 +67,8 @@ impl Tap {
             // Its terminal events carry the whole answer: one cannot be
             // made up, so a Responses stream is complete or truncated.
             Tap::OpenAiResponses(_) => b"",
+            // A Gemini stream simply ends after its last chunk.
+            Tap::Gemini(_) => b"",
         }
     }
 
@@ -71,6 +77,7 @@ impl Tap {
             Tap::OpenAiChat(t) => t.summary(),
             Tap::Anthropic(t) => t.summary(),
             Tap::OpenAiResponses(t) => t.summary(),
+            Tap::Gemini(t) => t.summary(),
         }
     }
 }
@@ -504,5 +511,6 @@ pub fn usage_of_body(format: Format, body: &[u8]) -> Option<Usage> {
         Format::OpenAiResponses => {
             modelgate_protocol::spec::openai_responses::tap::usage_of_body(body)
         }
+        Format::Gemini => modelgate_protocol::spec::gemini::tap::usage_of_body(body),
     }
 }

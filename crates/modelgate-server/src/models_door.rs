@@ -46,6 +46,7 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             let id = |v: Option<&Value>| v.map_or(Value::Null, |m| m["id"].clone());
             json!({"data": data, "has_more": false, "first_id": id(data.first()), "last_id": id(data.last())})
         }
+        Format::Gemini => json!({"models": data}),
     };
     json(StatusCode::OK, &body)
 }
@@ -84,6 +85,10 @@ fn model_object(format: Format, id: &str, owner: &str) -> Value {
         }
         Format::Anthropic => json!({
             "type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z"
+        }),
+        Format::Gemini => json!({
+            "name": format!("models/{id}"), "displayName": id, "description": format!("{id} on endpoint {owner}"),
+            "supportedGenerationMethods": ["generateContent", "streamGenerateContent", "countTokens"]
         }),
     }
 }

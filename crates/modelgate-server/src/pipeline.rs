@@ -89,6 +89,7 @@ fn route_of(front: Format) -> &'static str {
         Format::OpenAiChat => "/v1/chat/completions",
         Format::Anthropic => "/v1/messages",
         Format::OpenAiResponses => "/v1/responses",
+        Format::Gemini => "/v1beta/models",
     }
 }
 

@@ -40,7 +40,7 @@ pub fn openai_error(err: &GatewayError) -> Response {
 /// (`summary`: what the client was sent so far, for Responses numbering).
 pub fn stream_error(format: Format, err: &GatewayError, summary: &StreamSummary) -> Vec<u8> {
     match format {
-        Format::OpenAiChat => {
+        Format::OpenAiChat | Format::Gemini => {
             encode_data_event(&String::from_utf8_lossy(&format.encode_error(err))).into_bytes()
         }
         Format::Anthropic => modelgate_protocol::spec::anthropic::error::encode_error_event(err),

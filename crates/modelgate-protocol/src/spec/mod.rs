@@ -20,6 +20,7 @@
 //! `match` of [`crate::codec`].
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai_chat;
 pub mod openai_responses;
 

@@ -1,0 +1,1 @@
+//! Gemini wire pieces shared by the codecs.
