@@ -16,6 +16,7 @@
 
 use crate::validate::{FieldError, check_base_url};
 use crate::{AzureAuth, EndpointConfig};
+use modelgate_protocol::Spec;
 
 /// The API version used when `api_version` is not set.
 pub const DEFAULT_API_VERSION: &str = "v1";
@@ -36,7 +37,11 @@ impl EndpointConfig {
 pub(crate) fn check_absent(ep: &EndpointConfig) -> Result<(), FieldError> {
     let set = [
         ("resource_name", ep.resource_name.is_some()),
-        ("api_version", ep.api_version.is_some()),
+        // The Gemini API has path versions too (see `google.rs`).
+        (
+            "api_version",
+            ep.api_version.is_some() && ep.spec != Spec::Google,
+        ),
         ("auth", ep.auth.is_some()),
     ];
     match set.iter().find(|(_, set)| *set) {

@@ -55,6 +55,7 @@
 
 mod azure;
 mod duration;
+mod google;
 mod load;
 mod schema;
 mod spans;
@@ -65,6 +66,7 @@ mod vars;
 
 pub use azure::{DEFAULT_API_VERSION, azure_resource_url, is_api_version};
 pub use duration::DurationError;
+pub use google::{DEFAULT_GEMINI_VERSION, GEMINI_API_URL, vertex_url};
 pub use load::{Config, ConfigError, load_file, parse_str};
 pub use schema::json_schema;
 pub use suggest::{nearest, suggest};

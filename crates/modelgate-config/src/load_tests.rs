@@ -141,7 +141,8 @@ fn typo_in_an_endpoint() {
         "modelgate.yaml:4:5: endpoints.local.base_ur: unknown field; expected one of `name`, \
          `provider`, `spec`, `base_url`, `direct_endpoint`, `api_key`, `api_keys`, `models`, \
          `model_map`, `headers`, `add_params`, `drop_params`, `description`, `tags`, `timeouts`, \
-         `default_max_tokens`, `reasoning_format`, `reasoning_key`, `resource_name`, `api_version`, `auth` (did you mean `base_url`?)"
+         `default_max_tokens`, `reasoning_format`, `reasoning_key`, `resource_name`, `api_version`, `auth`, \
+         `project_id`, `location`, `credentials`, `model_publishers` (did you mean `base_url`?)"
     );
 
     let text = "endpoints:\n  - name: local\n    modles: {}\n";
@@ -206,7 +207,7 @@ fn unknown_spec_lists_specs_with_line() {
 
 #[test]
 fn missing_field_is_named() {
-    let err = parse_err("endpoints:\n  - name: a\n    spec: google\n    tags: [x]\n");
+    let err = parse_err("endpoints:\n  - name: a\n    spec: anthropic\n    tags: [x]\n");
     assert_eq!(err.field.as_deref(), Some("endpoints.a.base_url"));
     assert!(err.message.starts_with("missing field"), "{}", err.message);
     assert!(

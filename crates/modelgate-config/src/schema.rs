@@ -66,6 +66,15 @@ mod tests {
     }
 
     #[test]
+    fn google_fields_are_described() {
+        let text = json_schema().to_string();
+        for field in ["project_id", "location", "credentials", "model_publishers"] {
+            assert!(text.contains(&format!("\"{field}\"")), "{field}: {text}");
+        }
+        assert!(text.contains("application default credentials"), "{text}");
+    }
+
+    #[test]
     fn durations_are_string_or_number() {
         let text = json_schema().to_string();
         assert!(text.contains(r#""type":"number""#), "{text}");

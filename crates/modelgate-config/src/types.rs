@@ -126,12 +126,14 @@ pub struct EndpointConfig {
     /// `https://{resource_name}.openai.azure.com`. Give it or `base_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
-    /// Azure only: which API to call. `v1` (the default: the v1 API, no
-    /// dated version, `/openai/v1/chat/completions` with the deployment
-    /// name as `model`), `preview` (the v1 API's preview features,
-    /// `?api-version=preview`), or a dated version such as `2024-10-21`
-    /// (the classic API: `/openai/deployments/{deployment}/chat/completions?api-version=…`).
-    /// Either way the model id sent is the deployment name.
+    /// Azure and Google. Azure: which API to call. `v1` (the default: the
+    /// v1 API, no dated version, `/openai/v1/chat/completions` with the
+    /// deployment name as `model`), `preview` (the v1 API's preview
+    /// features, `?api-version=preview`), or a dated version such as
+    /// `2024-10-21` (the classic API:
+    /// `/openai/deployments/{deployment}/chat/completions?api-version=…`).
+    /// Either way the model id sent is the deployment name. Google (Gemini
+    /// API): the path version, `v1beta` (the default), `v1` or `v1alpha`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     /// Azure only: how the key is sent. `api-key` (default: the `api-key`
@@ -139,6 +141,34 @@ pub struct EndpointConfig {
     /// Entra ID access token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AzureAuth>,
+    /// google-vertex only: the Google Cloud project id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// google-vertex only: the region (`us-central1`, `europe-west4`, …) or
+    /// `global` (host `aiplatform.googleapis.com`, no region prefix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// google-vertex only: the service account's JSON key — inline, a path
+    /// to the file, or `${VAR}`. Absent: application default credentials
+    /// (`GOOGLE_APPLICATION_CREDENTIALS`, the gcloud ADC file, the metadata
+    /// server). Kept encrypted like the keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+    /// google-vertex only: the publisher of models whose id does not say it
+    /// (upstream model id → `google` or `anthropic`). By default ids that
+    /// start with `claude` are Anthropic's, the others Google's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_publishers: BTreeMap<String, Publisher>,
+}
+
+/// Who publishes a model on Vertex AI, which decides its URL and format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Publisher {
+    /// Gemini models: `…/publishers/google/models/{m}:generateContent`.
+    Google,
+    /// Claude models: `…/publishers/anthropic/models/{m}:rawPredict`.
+    Anthropic,
 }
 
 /// How an Azure endpoint sends its key.
@@ -192,15 +222,27 @@ impl EndpointConfig {
         self.models.fetch.unwrap_or(!self.direct_endpoint)
     }
 
-    /// The base URL requests are built on: `base_url`, or for an `azure`
-    /// endpoint given only its `resource_name`,
-    /// `https://{resource_name}.openai.azure.com`.
+    /// The base URL requests are built on: `base_url`, or when it is left
+    /// out, `https://{resource_name}.openai.azure.com` (azure), Google's
+    /// Gemini API host (google) or the location's Vertex AI host
+    /// (google-vertex).
     pub fn effective_base_url(&self) -> String {
-        match (&self.resource_name, self.base_url.is_empty()) {
-            (Some(resource), true) if self.spec == Spec::Azure => {
-                crate::azure_resource_url(resource)
-            }
-            _ => self.base_url.clone(),
+        if !self.base_url.is_empty() {
+            return self.base_url.clone();
+        }
+        match self.spec {
+            Spec::Azure => self
+                .resource_name
+                .as_deref()
+                .map(crate::azure_resource_url)
+                .unwrap_or_default(),
+            Spec::Google => crate::google::GEMINI_API_URL.to_owned(),
+            Spec::GoogleVertex => self
+                .location
+                .as_deref()
+                .map(crate::google::vertex_url)
+                .unwrap_or_default(),
+            _ => String::new(),
         }
     }
 

@@ -59,9 +59,14 @@ pub fn normalize_endpoint(ep: &mut EndpointConfig) {
     if url.len() != ep.base_url.len() {
         ep.base_url = url.to_owned();
     }
-    for value in [&mut ep.resource_name, &mut ep.api_version]
-        .into_iter()
-        .flatten()
+    for value in [
+        &mut ep.resource_name,
+        &mut ep.api_version,
+        &mut ep.project_id,
+        &mut ep.location,
+    ]
+    .into_iter()
+    .flatten()
     {
         if value.trim().len() != value.len() {
             *value = value.trim().to_owned();
@@ -73,15 +78,23 @@ pub fn normalize_endpoint(ep: &mut EndpointConfig) {
 /// Expects a normalized endpoint; `${VAR}` references are not resolved here.
 pub fn validate_endpoint(ep: &EndpointConfig) -> Result<(), FieldError> {
     check_name(&ep.name)?;
+    match ep.spec {
+        Spec::Azure => crate::google::check_vertex_absent(ep)?,
+        Spec::Google => crate::google::check_google(ep)?,
+        Spec::GoogleVertex => crate::google::check_vertex(ep)?,
+        _ => crate::google::check_vertex_absent(ep)?,
+    }
     if ep.spec == Spec::Azure {
         crate::azure::check(ep)?;
     } else {
         crate::azure::check_absent(ep)?;
-        if ep.base_url.is_empty() {
+        if !ep.base_url.is_empty() {
+            check_base_url(&ep.base_url)?;
+        } else if !crate::google::has_default_base(ep.spec) {
+            // Google's specs default to Google's hosts; the others have none.
             let message = "missing field (the URL of the API, e.g. http://localhost:11434/v1)";
             return Err(FieldError::new("base_url", message));
         }
-        check_base_url(&ep.base_url)?;
     }
     check_keys(ep)?;
     for (from, to) in &ep.model_map {

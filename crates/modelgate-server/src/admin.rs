@@ -81,6 +81,16 @@ pub fn endpoint_view(route: &Route) -> Value {
             "base_url".into(),
             json!(modelgate_upstream::endpoint::redact_url(&config.base_url)),
         );
+        if let Some(credentials) = &config.credentials {
+            // A path or a `${VAR}` says where the service account is; the
+            // JSON itself holds a private key and is never shown.
+            let shown = if credentials.trim_start().starts_with('{') {
+                "(inline service-account JSON)".to_owned()
+            } else {
+                credentials.clone()
+            };
+            map.insert("credentials".into(), json!(shown));
+        }
         if let Some(Value::Object(headers)) = map.get_mut("headers") {
             for (name, value) in headers.iter_mut() {
                 if is_sensitive_header(name)

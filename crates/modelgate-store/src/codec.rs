@@ -2,8 +2,9 @@
 //! the sealed secrets, and what those secrets are bound to.
 //!
 //! A row is `name`, `spec`, `settings` (the `EndpointConfig` JSON without
-//! name, spec, keys and headers) and `secrets` (the sealed
-//! `{"api_keys": [...], "headers": {...}}`).
+//! name, spec, keys, headers and credentials) and `secrets` (the sealed
+//! `{"api_keys": [...], "headers": {...}, "credentials": "…"}`, the last
+//! only for a google-vertex endpoint that has a service account).
 //!
 //! The secrets are bound (AEAD associated data) to the row's **name, spec,
 //! base URL and `direct_endpoint` flag**, the fields that decide where the
@@ -14,6 +15,7 @@
 //! they do not send keys anywhere, and binding them would make every
 //! future settings migration reseal every row.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use modelgate_config::EndpointConfig;
@@ -47,6 +49,9 @@ pub(crate) struct EncodedEndpoint {
 struct Secrets {
     api_keys: Vec<String>,
     headers: BTreeMap<String, String>,
+    /// A google-vertex service account (its JSON holds a private key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    credentials: Option<String>,
 }
 
 /// Splits an endpoint into its columns, sealing its secrets.
@@ -63,12 +68,20 @@ pub(crate) fn encode_endpoint(
         }
     };
     // Name and spec have their own columns; credentials go to `secrets`.
-    for field in ["name", "spec", "api_key", "api_keys", "headers"] {
+    for field in [
+        "name",
+        "spec",
+        "api_key",
+        "api_keys",
+        "headers",
+        "credentials",
+    ] {
         settings.remove(field);
     }
     let secrets = Secrets {
         api_keys: ep.keys().into_iter().map(str::to_owned).collect(),
         headers: ep.headers.clone(),
+        credentials: ep.credentials.clone(),
     };
     let mut plaintext = serde_json::to_vec(&secrets)
         .map_err(|e| StoreError::Corrupt(format!("serializing secrets: {e}")))?;
@@ -109,6 +122,7 @@ pub(crate) fn decode_endpoint(
     let mut ep = build_config(row, settings)?;
     ep.api_keys = secrets.api_keys;
     ep.headers = secrets.headers;
+    ep.credentials = secrets.credentials;
     Ok(ep)
 }
 
@@ -201,18 +215,26 @@ fn binding_aad(
         base_url: &'a str,
         direct_endpoint: bool,
     }
-    // An azure endpoint may be placed by its resource name alone: then the
-    // URL it names is bound, so keys never follow a changed name.
-    let derived;
-    let base_url = match (settings.get("base_url"), settings.get("resource_name")) {
-        (Some(url), _) => url.as_str(),
-        (None, Some(Value::String(resource))) if spec == "azure" => {
-            derived = modelgate_config::azure_resource_url(resource);
-            Some(derived.as_str())
+    // An endpoint may leave its base URL out (azure placed by its resource
+    // name, google on Google's host, google-vertex on its location's): then
+    // the URL it stands for is bound, so keys never follow a changed name.
+    let text = |key: &str| match settings.get(key) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let base_url: Option<Cow<'_, str>> = match (settings.get("base_url"), spec) {
+        (Some(url), _) => url.as_str().map(Cow::Borrowed),
+        (None, "azure") => {
+            text("resource_name").map(|r| Cow::Owned(modelgate_config::azure_resource_url(r)))
+        }
+        (None, "google") => Some(Cow::Borrowed(modelgate_config::GEMINI_API_URL)),
+        (None, "google-vertex") => {
+            text("location").map(|l| Cow::Owned(modelgate_config::vertex_url(l)))
         }
         _ => None,
-    }
-    .ok_or_else(|| StoreError::Corrupt(format!("endpoint `{name}` has no base_url")))?;
+    };
+    let base_url = base_url
+        .ok_or_else(|| StoreError::Corrupt(format!("endpoint `{name}` has no base_url")))?;
     let direct_endpoint = match settings.get("direct_endpoint") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -226,7 +248,7 @@ fn binding_aad(
         purpose: "modelgate endpoint secrets v2",
         name,
         spec,
-        base_url,
+        base_url: &base_url,
         direct_endpoint,
     })
     .map_err(|e| StoreError::Corrupt(format!("endpoint `{name}`: {e}")))

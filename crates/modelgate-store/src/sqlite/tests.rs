@@ -335,6 +335,37 @@ async fn an_azure_endpoint_is_bound_to_the_resource_it_names() {
 }
 
 #[tokio::test]
+async fn a_vertex_service_account_is_sealed_and_bound_to_its_location() {
+    let dir = TempDir::new("vertex-binding");
+    let store = on_disk(&dir, key(1)).await.expect("open");
+    let credentials =
+        r#"{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\nMIIsecret\n"}"#;
+    let ep = suite::endpoint(json!({
+        "name": "vx", "spec": "google-vertex", "project_id": "my-project-123",
+        "location": "us-east5", "credentials": credentials,
+    }));
+    store.create_endpoint(&ep).await.expect("create");
+    let settings: String = sqlx::query_scalar("SELECT settings FROM endpoints WHERE name = 'vx'")
+        .fetch_one(&store.pool)
+        .await
+        .expect("row");
+    assert!(
+        !settings.contains("MIIsecret") && !settings.contains("credentials"),
+        "the service account is not stored in clear: {settings}"
+    );
+    let got = store
+        .get_endpoint("vx")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(got.credentials.as_deref(), Some(credentials));
+    tamper(&store, "vx", "$.location", json!("attacker-region")).await;
+    let err = store.get_endpoint("vx").await.expect_err("tampered");
+    assert!(matches!(err, StoreError::Crypto(_)), "{err:?}");
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_changed_base_url_makes_the_endpoint_unreadable_not_the_store() {
     let dir = TempDir::new("tamper");
     let store = on_disk(&dir, key(1)).await.expect("open");

@@ -22,7 +22,7 @@ use crate::cli::EndpointArgs;
 
 /// Fields `--unset` clears, as the admin API names them; `SECTION.PART`
 /// clears one part of a section and keeps the others.
-pub const UNSETTABLE: [&str; 21] = [
+pub const UNSETTABLE: [&str; 25] = [
     "headers",
     "models",
     "models.default",
@@ -44,6 +44,10 @@ pub const UNSETTABLE: [&str; 21] = [
     "resource_name",
     "api_version",
     "auth",
+    "project_id",
+    "location",
+    "credentials",
+    "model_publishers",
 ];
 
 /// Every endpoint has these; they are changed, never cleared.

@@ -266,3 +266,41 @@ async fn gateway_keys_guard_model_traffic_when_required() {
     assert_eq!(with_key(token).await, 401);
     assert_eq!(upstream.hits(), 1);
 }
+
+#[tokio::test]
+async fn a_vertex_service_account_is_never_shown() {
+    let gw = Gateway::start("endpoints: []\n").await;
+    let credentials = r#"{"type":"service_account","client_email":"sa@p.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\nMIIsecretkeymaterial\n-----END PRIVATE KEY-----\n"}"#;
+    let created = gw
+        .admin(
+            Method::POST,
+            "/api/endpoints",
+            Some(&json!({
+                "name": "vx", "spec": "google-vertex", "project_id": "my-project-123",
+                "location": "us-east5", "credentials": credentials
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    assert_eq!(created.json["credentials"], "(inline service-account JSON)");
+    let listed = gw.admin(Method::GET, "/api/endpoints", None).await;
+    let text = listed.json.to_string();
+    assert!(!text.contains("MIIsecret"), "{text}");
+    assert!(text.contains("(inline service-account JSON)"), "{text}");
+
+    let by_path = gw
+        .admin(
+            Method::POST,
+            "/api/endpoints",
+            Some(&json!({
+                "name": "vx2", "spec": "google-vertex", "project_id": "my-project-123",
+                "location": "global", "credentials": "/etc/modelgate/sa.json"
+            })),
+        )
+        .await;
+    assert_eq!(by_path.status, 201, "{:?}", by_path.json);
+    assert_eq!(
+        by_path.json["credentials"], "/etc/modelgate/sa.json",
+        "a path is no secret"
+    );
+}
