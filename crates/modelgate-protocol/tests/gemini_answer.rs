@@ -263,7 +263,15 @@ fn every_finish_reason_maps() {
     }
     // No finish reason at all reads as STOP.
     let body = json!({"candidates": [{"content": {"parts": [{"text": "hi"}]}}]});
-    assert_eq!(decode(body).stop.kind, StopKind::EndTurn);
+    assert_eq!(decode(body).stop, StopReason::new(StopKind::EndTurn, None));
+    // No candidates and no block reason: not silent either.
+    let resp = decode(json!({"candidates": [], "usageMetadata": {"promptTokenCount": 1}}));
+    assert_eq!(resp.stop.kind, StopKind::Other);
+    assert!(
+        resp.content[0]
+            .as_text()
+            .is_some_and(|t| t.contains("no candidates"))
+    );
 }
 
 #[test]
@@ -1177,4 +1185,26 @@ fn a_gemini_stream_reaches_openai_chat_clients_as_well_formed_tool_calls() {
             ),
         ]
     );
+}
+
+#[test]
+fn streamed_tool_names_map_back_and_ids_are_kept() {
+    let mut names = ToolNames::default();
+    let renamed = names.to_target("github.create_issue", 64);
+    let ctx = Context {
+        tool_names: names,
+        ..ctx()
+    };
+    let bytes = sse(&[json!({"candidates": [{"content": {"parts": [
+        {"functionCall": {"name": renamed, "args": {"t": 1}, "id": "fc_1"}}
+    ]}, "finishReason": "STOP"}]})]);
+    let events = decode_stream_with(&bytes, 10, &ctx);
+    assert_eq!(
+        accumulate(&events),
+        vec![call("fc_1", "github.create_issue", r#"{"t":1}"#)]
+    );
+    assert!(events.contains(&StreamEvent::Stop(StopReason::new(
+        StopKind::ToolUse,
+        Some("STOP")
+    ))));
 }

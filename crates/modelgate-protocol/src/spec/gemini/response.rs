@@ -18,7 +18,8 @@
 //!   EndTurn (ToolUse when a function was called), `MAX_TOKENS` →
 //!   MaxTokens, the safety family (`SAFETY`, `RECITATION`, `BLOCKLIST`,
 //!   `PROHIBITED_CONTENT`, `SPII`, `IMAGE_*`) → ContentFilter, anything else
-//!   → Other; the native value is kept.
+//!   → Other; the native value is kept. A candidate without a finish
+//!   reason reads as `STOP` (native: none).
 //! * Never an empty answer: a filtered candidate with no visible content
 //!   gets a Refusal naming the reason; a candidate that ended on an unusable
 //!   function call (`MALFORMED_FUNCTION_CALL`, `UNEXPECTED_TOOL_CALL`,
@@ -26,7 +27,8 @@
 //!   saying so (with Google's `finishMessage`) — a Text, not a Refusal,
 //!   because the model did not decline. A prompt blocked by
 //!   `promptFeedback.blockReason` (no candidates) is a Refusal naming the
-//!   reason with stop ContentFilter (native: the block reason).
+//!   reason with stop ContentFilter (native: the block reason); no
+//!   candidates and no block reason is a Text saying so, stop Other.
 //! * `usageMetadata`: see `wire.rs`; `responseId` → id, `modelVersion` → model.
 //! * An error envelope (also inside an array) is that error; a body that
 //!   is not a response is a 502 (`unexpected_response`) saying what it is.
@@ -108,10 +110,15 @@ pub fn decode_response(body: &[u8], ctx: &Context) -> Result<ChatResponse, Gatew
     };
     let Some(candidate) = wire.candidates.into_iter().next() else {
         let feedback = wire.prompt_feedback.unwrap_or_default();
-        let reason = feedback.block_reason.as_deref().unwrap_or("OTHER");
-        let text = blocked_text(reason, feedback.block_reason_message.as_deref());
-        resp.content.push(Content::Refusal { text });
-        resp.stop = StopReason::new(StopKind::ContentFilter, Some(reason));
+        if let Some(reason) = feedback.block_reason.as_deref() {
+            let text = blocked_text(reason, feedback.block_reason_message.as_deref());
+            resp.content.push(Content::Refusal { text });
+            resp.stop = StopReason::new(StopKind::ContentFilter, Some(reason));
+        } else {
+            let text = "The model returned no answer (no candidates and no block reason).";
+            resp.content.push(Content::text(text));
+            resp.stop = StopReason::new(StopKind::Other, None);
+        }
         return Ok(resp);
     };
     let parts = candidate.content.map(|c| c.parts).unwrap_or_default();
@@ -121,6 +128,9 @@ pub fn decode_response(body: &[u8], ctx: &Context) -> Result<ChatResponse, Gatew
     }
     let native = candidate.finish_reason.as_deref().unwrap_or("STOP");
     resp.stop = stop_reason(native, calls > 0);
+    if candidate.finish_reason.is_none() {
+        resp.stop.native = None;
+    }
     let visible = resp
         .content
         .iter()
