@@ -239,7 +239,7 @@ async fn chat(
         body.clone()
     };
     drop(request);
-    let upstream = send(state, &routed, upstream_body, &passed_on(headers)).await?;
+    let upstream = send(state, &routed, stream, upstream_body, &passed_on(headers)).await?;
     respond_passthrough(state, &routed, front, strip_usage, upstream, log).await
 }
 
@@ -297,10 +297,12 @@ pub fn streamed(
 }
 
 /// Sends the model request with key fallback; an error status becomes the
-/// endpoint's error, explained.
+/// endpoint's error, explained. `stream`: the request streams (Gemini's
+/// URL says so).
 pub async fn send(
     state: &AppState,
     routed: &Routed,
+    stream: bool,
     body: Bytes,
     extra: &HeaderMap,
 ) -> Result<reqwest::Response, GatewayError> {
@@ -312,7 +314,7 @@ pub async fn send(
         _ => Operation::Chat,
     };
     let url = endpoint
-        .model_url(op, &routed.upstream_model)
+        .model_url(op, &routed.upstream_model, stream)
         .map_err(GatewayError::internal)?;
     let upstream = dispatch::send_to(
         endpoint,

@@ -91,7 +91,7 @@ async fn forward(
     let route = pick(state, headers)?;
     let endpoint = route.ready()?;
     let base = endpoint
-        .model_url(Operation::Responses, "")
+        .model_url(Operation::Responses, "", false)
         .map_err(GatewayError::internal)?;
     let mut url = base.clone();
     url.set_path(&format!(

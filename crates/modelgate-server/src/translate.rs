@@ -53,6 +53,7 @@ pub async fn run(
     let upstream = pipeline::send(
         state,
         &routed,
+        request.stream,
         Bytes::from(upstream_body),
         &http::HeaderMap::new(),
     )

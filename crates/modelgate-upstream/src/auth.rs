@@ -61,6 +61,7 @@ pub fn normalize_base(spec: Spec, base: &str) -> String {
     let base = base.trim_end_matches('/');
     match spec {
         Spec::Anthropic => base.strip_suffix("/v1").unwrap_or(base).to_owned(),
+        Spec::Google => crate::google::normalize_base(base),
         Spec::Azure => crate::azure::normalize_base(base),
         _ => base.to_owned(),
     }

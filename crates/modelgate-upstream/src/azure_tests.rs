@@ -32,7 +32,7 @@ fn urls_per_api_version() {
     assert_eq!(classic.base_url, "https://my-res.openai.azure.com");
     assert_eq!(
         classic
-            .model_url(Operation::Chat, "gpt4o-prod")
+            .model_url(Operation::Chat, "gpt4o-prod", false)
             .unwrap()
             .as_str(),
         "https://my-res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"
@@ -42,18 +42,18 @@ fn urls_per_api_version() {
         "https://my-res.openai.azure.com/openai/models?api-version=2024-10-21"
     );
     assert!(!classic.speaks_responses());
-    assert!(classic.model_url(Operation::Chat, "").is_err());
+    assert!(classic.model_url(Operation::Chat, "", false).is_err());
 
     let v1 = endpoint(json!({"base_url": "https://apim.example.com/team-a/openai/v1/"}));
     for model in ["gpt4o-prod", "other"] {
         assert_eq!(
-            v1.model_url(Operation::Chat, model).unwrap().as_str(),
+            v1.model_url(Operation::Chat, model, false).unwrap().as_str(),
             "https://apim.example.com/team-a/openai/v1/chat/completions",
             "the model stays in the body"
         );
     }
     assert_eq!(
-        v1.model_url(Operation::Responses, "d").unwrap().as_str(),
+        v1.model_url(Operation::Responses, "d", false).unwrap().as_str(),
         "https://apim.example.com/team-a/openai/v1/responses"
     );
     assert_eq!(
@@ -64,12 +64,12 @@ fn urls_per_api_version() {
 
     let preview = endpoint(json!({"resource_name": "r", "api_version": "preview"}));
     assert_eq!(
-        preview.model_url(Operation::Chat, "d").unwrap().as_str(),
+        preview.model_url(Operation::Chat, "d", false).unwrap().as_str(),
         "https://r.openai.azure.com/openai/v1/chat/completions?api-version=preview"
     );
     assert_eq!(
         preview
-            .model_url(Operation::Responses, "d")
+            .model_url(Operation::Responses, "d", false)
             .unwrap()
             .as_str(),
         "https://r.openai.azure.com/openai/v1/responses?api-version=preview"
@@ -82,7 +82,7 @@ fn urls_per_api_version() {
         "direct_endpoint": true, "api_key": "azure-key-123456",
     }));
     assert_eq!(
-        direct.model_url(Operation::Chat, "x").unwrap().as_str(),
+        direct.model_url(Operation::Chat, "x", false).unwrap().as_str(),
         "https://h/openai/deployments/d/chat/completions?api-version=2024-10-21"
     );
     assert!(!direct.speaks_responses());
@@ -112,7 +112,7 @@ async fn chat_to(
     model: &str,
     messages: serde_json::Value,
 ) -> Result<crate::UpstreamResponse, modelgate_protocol::GatewayError> {
-    let url = ep.model_url(Operation::Chat, model).unwrap();
+    let url = ep.model_url(Operation::Chat, model, false).unwrap();
     let body = json!({"model": model, "messages": messages}).to_string();
     crate::dispatch::send_to(
         ep,

@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::Operation;
 use crate::azure::{self, Azure};
+use crate::google;
 
 /// An endpoint with its `${VAR}`s resolved and everything a request needs
 /// prepared once, so the request path allocates nothing for configuration.
@@ -37,6 +38,8 @@ pub struct Endpoint {
     pub chat_url: reqwest::Url,
     /// Azure's API, auth and resource, for an `azure` endpoint.
     pub azure: Option<Azure>,
+    /// A `google` endpoint's path version (`v1beta`, `v1`, `v1alpha`).
+    pub gemini_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,10 +82,14 @@ impl Endpoint {
             crate::auth::normalize_base(config.spec, &configured_base)
         };
         let azure = (config.spec == Spec::Azure).then(|| Azure::from_config(config, &base_url));
-        let chat = match &azure {
+        let gemini_version =
+            (config.spec == Spec::Google).then(|| config.gemini_api_version().to_owned());
+        let chat = match (&azure, &gemini_version) {
             _ if config.direct_endpoint => base_url.clone(),
-            Some(azure) => azure::chat_base(azure, &base_url),
-            None => format!(
+            (Some(azure), _) => azure::chat_base(azure, &base_url),
+            // The model goes in the path: see `model_url`.
+            (_, Some(version)) => google::models_url(&base_url, version),
+            (None, None) => format!(
                 "{base_url}/{}",
                 crate::auth::path(config.spec, Operation::Chat)
             ),
@@ -110,6 +117,7 @@ impl Endpoint {
             timeouts,
             chat_url,
             azure,
+            gemini_version,
         })
     }
 
@@ -123,17 +131,28 @@ impl Endpoint {
     /// [`azure::url`] (its classic chat URL names the deployment
     /// `{deployment}`: use [`model_url`](Self::model_url) to send).
     pub fn url(&self, op: Operation) -> String {
-        match &self.azure {
+        match (&self.azure, &self.gemini_version) {
             _ if self.direct => self.base_url.clone(),
-            Some(azure) => azure::url(azure, &self.base_url, op),
-            None => format!("{}/{}", self.base_url, crate::auth::path(self.spec, op)),
+            (Some(azure), _) => azure::url(azure, &self.base_url, op),
+            (_, Some(version)) => google::models_url(&self.base_url, version),
+            (None, None) => format!("{}/{}", self.base_url, crate::auth::path(self.spec, op)),
         }
     }
 
-    /// The URL of a model operation for the (mapped) model `model`. Most
-    /// specs ignore the model (it is in the body); Azure's classic API puts
-    /// the deployment in the path.
-    pub fn model_url(&self, op: Operation, model: &str) -> Result<reqwest::Url, String> {
+    /// The URL of a model operation for the (mapped) model `model`,
+    /// streamed or not. Most specs ignore both (they are in the body);
+    /// Azure's classic API puts the deployment in the path, Gemini the
+    /// model and whether it streams.
+    pub fn model_url(
+        &self,
+        op: Operation,
+        model: &str,
+        stream: bool,
+    ) -> Result<reqwest::Url, String> {
+        if let (Operation::Chat, Some(version), false) = (op, &self.gemini_version, self.direct) {
+            let url = google::generate_url(&self.base_url, version, model, stream);
+            return reqwest::Url::parse(&url).map_err(|e| format!("invalid URL: {e}"));
+        }
         match (op, &self.azure) {
             (Operation::Chat, Some(azure)) if !self.direct && !azure.is_v1() => {
                 azure::deployment_url(&self.chat_url, model)
@@ -168,6 +187,7 @@ impl Endpoint {
     pub fn key_header(&self, key: &ApiKey) -> Option<(HeaderName, HeaderValue)> {
         match &self.azure {
             Some(azure) => azure.key_header(key),
+            None if self.spec == Spec::Google => google::key_header(key),
             None => crate::auth::key_header(self.spec, key),
         }
     }

@@ -77,7 +77,7 @@ pub(crate) async fn probe(
 async fn chat(ep: &Endpoint, azure: &Azure, key: Option<&ApiKey>, shown: &str) -> KeyReport {
     let configured = azure.probe_deployment.as_deref();
     let deployment = configured.unwrap_or(PROBE_DEPLOYMENT);
-    let url = match ep.model_url(Operation::Chat, deployment) {
+    let url = match ep.model_url(Operation::Chat, deployment, false) {
         Ok(url) => url,
         Err(e) => return KeyReport::new(shown, Verdict::Error, None, e),
     };

@@ -1,6 +1,8 @@
 //! Fetching an endpoint's model list: `GET {base}/models` (Anthropic's
-//! paginated), or Azure's lists in turn ([`crate::azure::list_urls`]: the
-//! deployments, else the models).
+//! paginated), Azure's lists in turn ([`crate::azure::list_urls`]: the
+//! deployments, else the models), or the Gemini API's (paginated by
+//! `nextPageToken`; only models that can `generateContent`, ids without
+//! their `models/` prefix).
 
 use http::Method;
 use modelgate_protocol::spec::openai_chat::wire::ModelEntry;
@@ -45,6 +47,9 @@ pub async fn fetch_models(
     if let Some(azure) = &ep.azure {
         return fetch_azure(ep, cooldowns, &crate::azure::list_urls(azure, &ep.base_url)).await;
     }
+    if ep.gemini_version.is_some() {
+        return fetch_gemini(ep, cooldowns).await;
+    }
     let base = ep.url(Operation::Models);
     let mut models = Vec::new();
     let mut after: Option<String> = None;
@@ -88,11 +93,78 @@ async fn fetch_azure(
     Err(last.unwrap_or_else(|| GatewayError::internal("no model-list URL")))
 }
 
+/// The Gemini API's list: `{"models": [{"name": "models/ID",
+/// "supportedGenerationMethods": [...]}], "nextPageToken"}`.
+async fn fetch_gemini(
+    ep: &Endpoint,
+    cooldowns: &KeyCooldowns,
+) -> Result<Vec<ModelEntry>, GatewayError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct GeminiPage {
+        #[serde(default)]
+        models: Vec<GeminiModel>,
+        #[serde(default)]
+        next_page_token: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct GeminiModel {
+        name: String,
+        #[serde(default)]
+        supported_generation_methods: Vec<String>,
+    }
+    let base = ep.url(Operation::Models);
+    let mut models = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let url = match &token {
+            None => format!("{base}?pageSize=1000"),
+            Some(t) => format!(
+                "{base}?pageSize=1000&pageToken={}",
+                crate::endpoint::percent_encode(t)
+            ),
+        };
+        let body = fetch_body(ep, cooldowns, &url).await?;
+        let page: GeminiPage = serde_json::from_slice(&body).map_err(|_| not_a_list(ep, &url))?;
+        models.extend(
+            page.models
+                .into_iter()
+                .filter(|m| {
+                    m.supported_generation_methods
+                        .iter()
+                        .any(|g| g == "generateContent")
+                })
+                .map(|m| ModelEntry {
+                    id: m.name.strip_prefix("models/").unwrap_or(&m.name).to_owned(),
+                    object: "model".to_owned(),
+                    created: 0,
+                    owned_by: "google".to_owned(),
+                }),
+        );
+        match page.next_page_token.filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok(models)
+}
+
 async fn fetch_page(
     ep: &Endpoint,
     cooldowns: &KeyCooldowns,
     url: &str,
 ) -> Result<Page, GatewayError> {
+    let body = fetch_body(ep, cooldowns, url).await?;
+    serde_json::from_slice::<Page>(&body).map_err(|_| not_a_list(ep, url))
+}
+
+/// `GET url`, with key fallback; an error status is the endpoint's error.
+async fn fetch_body(
+    ep: &Endpoint,
+    cooldowns: &KeyCooldowns,
+    url: &str,
+) -> Result<bytes::Bytes, GatewayError> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| GatewayError::internal(format!("invalid model-list URL: {e}")))?;
     let upstream = send_to(
@@ -109,17 +181,18 @@ async fn fetch_page(
         let body = body::read_error_body(ep, upstream.response).await;
         return Err(errors::status_error(ep, status, &body));
     }
-    let body = body::read_bounded(ep, upstream.response, body::MAX_MODEL_LIST_BYTES).await?;
-    serde_json::from_slice::<Page>(&body).map_err(|_| {
-        GatewayError::new(
-            ErrorKind::Upstream,
-            format!(
-                "endpoint `{}` answered `GET {}` with something that is not a model list; is `{}` the right spec for it?",
-                ep.name,
-                // The URL as configured may carry credentials.
-                redact_url(url),
-                ep.spec
-            ),
-        )
-    })
+    body::read_bounded(ep, upstream.response, body::MAX_MODEL_LIST_BYTES).await
+}
+
+fn not_a_list(ep: &Endpoint, url: &str) -> GatewayError {
+    GatewayError::new(
+        ErrorKind::Upstream,
+        format!(
+            "endpoint `{}` answered `GET {}` with something that is not a model list; is `{}` the right spec for it?",
+            ep.name,
+            // The URL as configured may carry credentials.
+            redact_url(url),
+            ep.spec
+        ),
+    )
 }
