@@ -28,8 +28,8 @@
 //!   calls of the request from 0). `functionResponse {name, response, id?}`
 //!   → a [`Role::Tool`] [`Content::ToolResult`] whose content is the
 //!   `response` as JSON text and whose id is the given one, else the id of
-//!   the earliest unanswered call of that name (a response that answers no
-//!   call is a 400). A user turn's responses come before its other parts,
+//!   the earliest unanswered call of that name, calls that came without
+//!   an id first (a response that answers no call is a 400). A user turn's responses come before its other parts,
 //!   as their own tool message.
 //! * `systemInstruction` (its parts' texts) → `system`.
 //! * `tools[].functionDeclarations[]` → [`Tool`]s (`parametersJsonSchema`

@@ -85,8 +85,8 @@ fn texts(text: &str) -> Vec<Content> {
 #[derive(Default)]
 struct Calls {
     count: usize,
-    /// (name, id) of calls not answered yet, in order.
-    open: Vec<(String, String)>,
+    /// (name, id, whether the id was given) of calls not answered yet, in order.
+    open: Vec<(String, String, bool)>,
 }
 
 pub(super) fn decode_contents(value: &Value, req: &mut ChatRequest) -> Result<()> {
@@ -184,12 +184,15 @@ fn model_part(
             let p = at(path, "functionCall");
             let call = object(get(part, "functionCall").unwrap_or(&Value::Null), &p)?;
             let name = required_str(call, &p, "name")?;
-            let id = match string(get(call, "id"), &at(&p, "id"))? {
-                Some(id) if !id.is_empty() => id.to_owned(),
-                _ => format!("call_{name}_{}", calls.count),
+            let given = string(get(call, "id"), &at(&p, "id"))?.filter(|id| !id.is_empty());
+            let id = match given {
+                Some(id) => id.to_owned(),
+                None => format!("call_{name}_{}", calls.count),
             };
             calls.count += 1;
-            calls.open.push((name.to_owned(), id.clone()));
+            calls
+                .open
+                .push((name.to_owned(), id.clone(), given.is_some()));
             let arguments = match get(call, "args") {
                 None => "{}".to_owned(),
                 Some(args @ Value::Object(_)) => args.to_string(),
@@ -241,11 +244,19 @@ fn user_part(
             let given = string(get(response, "id"), &at(&p, "id"))?.filter(|id| !id.is_empty());
             let id = match given {
                 Some(id) => {
-                    calls.open.retain(|(_, open)| open != id);
+                    calls.open.retain(|(_, open, _)| open != id);
                     id.to_owned()
                 }
                 None => {
-                    let k = calls.open.iter().position(|(n, _)| n == name).ok_or_else(|| {
+                    // A call that came with an id is answered by that id,
+                    // so an id-less response goes first to a call without.
+                    let of_name = |given: bool| {
+                        calls
+                            .open
+                            .iter()
+                            .position(|(n, _, g)| n == name && (given || !*g))
+                    };
+                    let k = of_name(false).or_else(|| of_name(true)).ok_or_else(|| {
                         bad(
                             &p,
                             format!(
