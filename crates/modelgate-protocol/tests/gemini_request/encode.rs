@@ -1,7 +1,7 @@
 use modelgate_protocol::ir::{
     ChatRequest, Content, ImageSource, Reasoning, ResponseFormat, Role, Tool, ToolChoice,
 };
-use modelgate_protocol::spec::gemini::request::encode_request;
+use modelgate_protocol::spec::gemini::request::{SKIP_SIGNATURE, encode_request};
 use modelgate_protocol::translate::{Target, ToolNames};
 use serde_json::{Value, json};
 
@@ -326,4 +326,44 @@ fn a_representative_request_round_trips() {
         ..ChatRequest::default()
     };
     assert_eq!(decode(&encode(&req)), req);
+}
+
+#[test]
+fn a_first_call_without_signature_gets_googles_placeholder() {
+    let req = ChatRequest {
+        messages: vec![
+            msg(Role::User, vec![text("go")]),
+            msg(
+                Role::Assistant,
+                vec![
+                    reasoning("claude thinking", Some("EqQB"), Some("anthropic")),
+                    text("Calling."),
+                    call("toolu_1", "a", "{}"),
+                    call("toolu_2", "b", "{}"),
+                ],
+            ),
+        ],
+        ..ChatRequest::default()
+    };
+    let body = encode(&req);
+    assert_eq!(
+        body["contents"][1]["parts"],
+        json!([
+            {"text": "Calling."},
+            {"functionCall": {"name": "a", "args": {}, "id": "toolu_1"}, "thoughtSignature": SKIP_SIGNATURE},
+            {"functionCall": {"name": "b", "args": {}, "id": "toolu_2"}}
+        ])
+    );
+    // Read back, the placeholder is no reasoning.
+    assert_eq!(
+        decode(&body).messages[1],
+        msg(
+            Role::Assistant,
+            vec![
+                text("Calling."),
+                call("toolu_1", "a", "{}"),
+                call("toolu_2", "b", "{}")
+            ]
+        )
+    );
 }

@@ -22,7 +22,8 @@
 //!   [`SIGNED_BY_GOOGLE`] placed before the part's content (it *is* the
 //!   reasoning block of a thought part, with the thought's text); a value
 //!   the gateway wrapped for another producer (`ir/sealed.rs`) is read back
-//!   as that producer's signature or redacted reasoning.
+//!   as that producer's signature or redacted reasoning; Google's
+//!   placeholder `skip_thought_signature_validator` is no signature.
 //! * `functionCall {name, args, id?}` → [`Content::ToolCall`] with compact
 //!   JSON arguments and the given id, else `call_{name}_{n}` (`n` counts the
 //!   calls of the request from 0). `functionResponse {name, response, id?}`
@@ -63,7 +64,7 @@ use serde_json::{Map, Value};
 #[cfg(doc)]
 use super::SIGNED_BY_GOOGLE;
 pub use super::request_encode::encode_request;
-pub use super::request_encode::schema;
+pub use super::request_encode::{SKIP_SIGNATURE, schema};
 use crate::ir::{ChatRequest, GatewayError, Reasoning, ResponseFormat};
 #[cfg(doc)]
 use crate::ir::{Content, Role, Tool};

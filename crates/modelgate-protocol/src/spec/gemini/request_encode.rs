@@ -23,7 +23,10 @@
 //!   thoughtSignature}` part; without, its signature goes on the next part
 //!   of the turn (an empty text part carries it when none follows).
 //!   Reasoning signed by others, unsigned reasoning and redacted reasoning
-//!   are dropped: Gemini cannot read them.
+//!   are dropped: Gemini cannot read them. Gemini 3 rejects a model turn
+//!   whose first `functionCall` has no signature (history from another
+//!   model, or a client that lost it): such a call gets Google's documented
+//!   placeholder [`SKIP_SIGNATURE`], which the decoder reads as no signature.
 //! * Images: base64 → `inlineData`, URLs → `fileData` (the MIME type from
 //!   the URL's extension when it names an image type).
 //! * `tools: [{functionDeclarations}]` only when there are tools, their
@@ -52,6 +55,10 @@ use crate::ir::{
 };
 use crate::translate::{Target, ToolNames};
 
+/// The `thoughtSignature` Google documents for function calls that have
+/// none (history made by another model): it turns Gemini 3's check off.
+pub const SKIP_SIGNATURE: &str = "skip_thought_signature_validator";
+
 /// The longest function name sent to Gemini (its limit is 128; 64 keeps
 /// names valid for every other format's clients too).
 const MAX_TOOL_NAME: usize = 64;
@@ -77,7 +84,16 @@ pub fn encode_request(
     if !system.is_empty() {
         body.insert("systemInstruction".into(), json!({"parts": system}));
     }
-    let contents = encode_contents(&req.messages, names)?;
+    let mut contents = encode_contents(&req.messages, names)?;
+    for (role, parts) in &mut contents {
+        let first_call = parts.iter_mut().find(|p| p.get("functionCall").is_some());
+        if *role == "model"
+            && let Some(part) = first_call
+            && part.get("thoughtSignature").is_none()
+        {
+            part["thoughtSignature"] = SKIP_SIGNATURE.into();
+        }
+    }
     if contents.is_empty() {
         return Err(GatewayError::invalid_request(
             "the conversation has no user or model turn; Gemini needs at least one",

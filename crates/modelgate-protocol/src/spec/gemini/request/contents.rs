@@ -7,6 +7,7 @@ use super::{Result, array, at, bad, get, object, required_str, string};
 use crate::ir::sealed::{self, Sealed};
 use crate::ir::{ChatRequest, Content, ImageSource, Message, Role};
 use crate::spec::gemini::SIGNED_BY_GOOGLE;
+use crate::spec::gemini::request_encode::SKIP_SIGNATURE;
 
 /// Part fields that describe a part rather than hold its data.
 const METADATA: &[&str] = &[
@@ -157,7 +158,8 @@ fn model_part(
 ) -> Result<()> {
     let thought = get(part, "thought") == Some(&Value::Bool(true));
     let signature = string(get(part, "thoughtSignature"), &at(path, "thoughtSignature"))?
-        .filter(|s| !s.is_empty());
+        // Google's placeholder for "no signature" is none.
+        .filter(|s| !s.is_empty() && *s != SKIP_SIGNATURE);
     if thought {
         let text = string(get(part, "text"), &at(path, "text"))?.unwrap_or_default();
         match signature {
