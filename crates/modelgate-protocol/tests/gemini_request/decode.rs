@@ -367,3 +367,33 @@ fn response_formats() {
     // A schema without the JSON MIME type asks for nothing.
     assert_eq!(format(json!({"responseSchema": {"type": "STRING"}})), None);
 }
+
+#[test]
+fn multimodal_function_responses_keep_their_images() {
+    let body = json!({"contents": [
+        {"role": "model", "parts": [{"functionCall": {"name": "screenshot"}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "screenshot",
+            "response": {"output": "taken"},
+            "parts": [{"inlineData": {"mimeType": "image/png", "data": "iVBOR"}}]}}]}
+    ]});
+    assert_eq!(
+        decode(&body).messages[1],
+        msg(
+            Role::Tool,
+            vec![Content::ToolResult {
+                id: "call_screenshot_0".into(),
+                content: vec![
+                    text(r#"{"output":"taken"}"#),
+                    Content::Image {
+                        source: ImageSource::Base64 {
+                            media_type: "image/png".into(),
+                            data: "iVBOR".into()
+                        },
+                        detail: None
+                    }
+                ],
+                is_error: false
+            }]
+        )
+    );
+}

@@ -71,6 +71,20 @@ fn contents_errors_name_the_part() {
         "`executableCode`",
     );
     refused(
+        user(json!([{"inlineData": {"mimeType": "image/png"}}])),
+        "contents[0].parts[0].inlineData.data",
+        "required",
+    );
+    refused(
+        json!({"contents": [
+            {"role": "model", "parts": [{"functionCall": {"name": "f"}}]},
+            {"role": "user", "parts": [{"functionResponse": {"name": "f", "response": {},
+                "parts": [{"inlineData": {"mimeType": "audio/wav", "data": "UklG"}}]}}]}
+        ]}),
+        "contents[1].parts[0].functionResponse.parts[0].inlineData",
+        "audio/wav",
+    );
+    refused(
         user(json!([{"text": 3}])),
         "contents[0].parts[0].text",
         "string",

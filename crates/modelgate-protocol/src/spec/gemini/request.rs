@@ -30,8 +30,10 @@
 //!   → a [`Role::Tool`] [`Content::ToolResult`] whose content is the
 //!   `response` as JSON text and whose id is the given one, else the id of
 //!   the earliest unanswered call of that name, calls that came without
-//!   an id first (a response that answers no call is a 400). A user turn's responses come before its other parts,
-//!   as their own tool message.
+//!   an id first (a response that answers no call is a 400); images in
+//!   its `parts` (Gemini 3's multimodal function responses) follow that
+//!   text in the result. A user turn's responses come before its other
+//!   parts, as their own tool message.
 //! * `systemInstruction` (its parts' texts) → `system`.
 //! * `tools[].functionDeclarations[]` → [`Tool`]s (`parametersJsonSchema`
 //!   as it is; `parameters`, Gemini's OpenAPI subset, made JSON Schema:

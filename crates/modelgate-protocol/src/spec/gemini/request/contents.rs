@@ -272,9 +272,19 @@ fn user_part(
                 }
             };
             let text = get(response, "response").map_or_else(|| "{}".to_owned(), Value::to_string);
+            let mut content = vec![Content::text(text)];
+            // Gemini 3's multimodal function responses: images the function
+            // returned, beside its JSON.
+            if let Some(parts) = get(response, "parts") {
+                let p = at(&p, "parts");
+                for (k, part) in array(parts, &p)?.iter().enumerate() {
+                    let path = format!("{p}[{k}]");
+                    content.push(media(object(part, &path)?, &path)?);
+                }
+            }
             results.push(Content::ToolResult {
                 id,
-                content: vec![Content::text(text)],
+                content,
                 is_error: false,
             });
         }
@@ -321,7 +331,7 @@ fn media(part: &Map<String, Value>, path: &str) -> Result<Content> {
         if !mime.to_ascii_lowercase().starts_with("image/") {
             return Err(not_an_image(&p, mime));
         }
-        let data = string(get(blob, "data"), &at(&p, "data"))?.unwrap_or_default();
+        let data = required_str(blob, &p, "data")?;
         return Ok(Content::Image {
             source: ImageSource::Base64 {
                 media_type: mime.to_owned(),
