@@ -16,7 +16,9 @@
 //!   required), otherwise the first branch is used.
 //! * `const` (string) → a one-value `enum`; `enum` values become strings
 //!   (a `null` value makes the node `nullable`), a node with an `enum` and
-//!   no `type` is a `STRING`.
+//!   no `type` is a `STRING`. Gemini rejects an `enum` on other types
+//!   ("enum only allowed for STRING type"): there the values are listed in
+//!   the `description` instead, and the type is kept.
 //! * `format` is kept only for strings and only `enum` / `date-time` (the
 //!   Gemini API rejects the others).
 //! * `required` keeps only names of declared properties; a tuple `items`
@@ -154,8 +156,24 @@ impl Walker<'_> {
             values = Some(vec![c.clone().into()]);
         }
         if let Some(values) = values.filter(|v| !v.is_empty()) {
-            out.entry("type").or_insert_with(|| "STRING".into());
-            out.insert("enum".into(), Value::Array(values));
+            match out.get("type").and_then(Value::as_str) {
+                None | Some("STRING") => {
+                    out.insert("type".into(), "STRING".into());
+                    out.insert("enum".into(), Value::Array(values));
+                }
+                // Gemini takes enums of strings only: the values of a
+                // number (or boolean) enum are told in the description, so
+                // that the arguments keep their type.
+                Some(_) => {
+                    let listed: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+                    let note = format!("Allowed values: {}.", listed.join(", "));
+                    let description = match node.get("description").and_then(Value::as_str) {
+                        Some(d) if !d.is_empty() => format!("{d} {note}"),
+                        _ => note,
+                    };
+                    out.insert("description".into(), description.into());
+                }
+            }
         }
         if out.get("type").and_then(Value::as_str) == Some("STRING")
             && let Some(Value::String(f)) = node.get("format")
@@ -330,6 +348,7 @@ mod tests {
                 "a": {"type": ["string", "null"], "format": "uri", "default": "x"},
                 "b": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}], "description": "B"},
                 "c": {"enum": [1, 2, null]},
+                "n": {"type": "integer", "enum": [1, 2, 4], "description": "Level."},
                 "d": {"const": "fixed"},
                 "e": {"type": "string", "format": "date-time", "examples": ["2020"]},
                 "f": {"type": ["string", "number"]},
@@ -345,6 +364,7 @@ mod tests {
                     "a": {"type": "STRING", "nullable": true},
                     "b": {"type": "INTEGER", "minimum": 1, "description": "B", "nullable": true},
                     "c": {"type": "STRING", "enum": ["1", "2"], "nullable": true},
+                    "n": {"type": "INTEGER", "description": "Level. Allowed values: 1, 2, 4."},
                     "d": {"type": "STRING", "enum": ["fixed"]},
                     "e": {"type": "STRING", "format": "date-time"},
                     "f": {"anyOf": [{"type": "STRING"}, {"type": "NUMBER"}]},
