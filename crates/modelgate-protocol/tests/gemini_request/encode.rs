@@ -147,7 +147,7 @@ fn a_canonical_agent_turn_encodes_exactly() {
             "tools": [{"functionDeclarations": [
                 {"name": "read_file", "description": "The read_file tool",
                  "parameters": {"type": "OBJECT", "properties": {"path": {"type": "STRING"}}, "required": ["path"]}},
-                {"name": list, "description": "The mcp.fs.list tool", "parameters": {"type": "OBJECT"}}
+                {"name": list, "description": "The mcp.fs.list tool"}
             ]}],
             "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [list]}},
             "generationConfig": {

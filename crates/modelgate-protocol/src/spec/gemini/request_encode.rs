@@ -30,7 +30,8 @@
 //! * Images: base64 → `inlineData`, URLs → `fileData` (the MIME type from
 //!   the URL's extension when it names an image type).
 //! * `tools: [{functionDeclarations}]` only when there are tools, their
-//!   parameters through [`schema::sanitize`]; `tool_choice` → `toolConfig`
+//!   parameters through [`schema::sanitize`] (left out when they declare
+//!   no property: Gemini rejects an empty object there); `tool_choice` → `toolConfig`
 //!   (a forced tool is `ANY` with one allowed name). `parallel_tool_calls`
 //!   has no Gemini form.
 //! * `generationConfig`: `maxOutputTokens`, `temperature`, `topP`, `topK`,
@@ -277,10 +278,13 @@ fn encode_tools(req: &ChatRequest, names: &mut ToolNames, body: &mut Map<String,
         .tools
         .iter()
         .map(|tool| {
-            let mut decl = json!({
-                "name": names.to_target(&tool.name, MAX_TOOL_NAME),
-                "parameters": schema::sanitize(&tool.parameters),
-            });
+            let mut decl = json!({"name": names.to_target(&tool.name, MAX_TOOL_NAME)});
+            let parameters = schema::sanitize(&tool.parameters);
+            // A function without parameters is sent without `parameters`:
+            // Gemini rejects an object schema with no properties there.
+            if parameters.get("properties").is_some() {
+                decl["parameters"] = parameters;
+            }
             if let Some(d) = tool.description.as_ref().filter(|d| !d.is_empty()) {
                 decl["description"] = d.clone().into();
             }

@@ -23,7 +23,10 @@
 //!   Gemini API rejects the others).
 //! * `required` keeps only names of declared properties; a tuple `items`
 //!   keeps its first schema; a node with `properties` but no `type` is an
-//!   `OBJECT`, with `items` an `ARRAY`.
+//!   `OBJECT`, with `items` an `ARRAY`. An empty `properties` is left out
+//!   (Gemini: "should be non-empty for OBJECT type"), and so are
+//!   `properties` / `required` on non-objects and `items` on non-arrays
+//!   ("only allowed for OBJECT type"). Unknown type names are dropped.
 //! * Everything else (`$schema`, `$id`, `$defs`, `definitions`,
 //!   `additionalProperties`, `examples`, `default`, `not`, `if`, …) is dropped.
 
@@ -106,10 +109,16 @@ impl Walker<'_> {
         match node.get("type") {
             Some(Value::String(t)) if t == "null" => nullable = true,
             Some(Value::String(t)) => {
-                out.insert("type".into(), t.to_ascii_uppercase().into());
+                if let Some(t) = type_name(t) {
+                    out.insert("type".into(), t.into());
+                }
             }
             Some(Value::Array(types)) => {
-                let named: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
+                let named: Vec<&str> = types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| *t == "null" || type_name(t).is_some())
+                    .collect();
                 nullable |= named.contains(&"null");
                 let real: Vec<&str> = named.into_iter().filter(|t| *t != "null").collect();
                 match real.as_slice() {
@@ -197,7 +206,11 @@ impl Walker<'_> {
                 }
             }
             out.entry("type").or_insert_with(|| "OBJECT".into());
-            out.insert("properties".into(), Value::Object(props));
+            // Gemini rejects an empty `properties` ("should be non-empty
+            // for OBJECT type"); an object without them is free-form.
+            if !props.is_empty() {
+                out.insert("properties".into(), Value::Object(props));
+            }
         }
         // `items`
         let items = match node.get("items") {
@@ -243,6 +256,19 @@ impl Walker<'_> {
         if nullable {
             out.insert("nullable".into(), true.into());
         }
+        // Gemini takes `properties` and `required` on objects only, and
+        // `items` on arrays only (MCP servers do put them elsewhere).
+        let kind = out.get("type").and_then(Value::as_str).map(str::to_owned);
+        if let Some(kind) = kind {
+            if kind != "OBJECT" {
+                for key in ["properties", "required", "propertyOrdering"] {
+                    out.remove(key);
+                }
+            }
+            if kind != "ARRAY" {
+                out.remove("items");
+            }
+        }
         out
     }
 
@@ -277,6 +303,20 @@ impl Walker<'_> {
         }
         out
     }
+}
+
+/// Gemini's name for a JSON Schema type (`None` for names it lacks).
+fn type_name(t: &str) -> Option<&'static str> {
+    Some(match t {
+        "string" | "STRING" => "STRING",
+        "number" | "NUMBER" => "NUMBER",
+        "integer" | "INTEGER" => "INTEGER",
+        "boolean" | "BOOLEAN" => "BOOLEAN",
+        "array" | "ARRAY" => "ARRAY",
+        "object" | "OBJECT" => "OBJECT",
+        "null" | "NULL" => "NULL",
+        _ => return None,
+    })
 }
 
 /// An enum value as Gemini wants it: a string (`null` is left out).
@@ -425,6 +465,25 @@ mod tests {
         assert_eq!(
             sanitize(&json!({"type": "object"})),
             json!({"type": "OBJECT"})
+        );
+        assert_eq!(
+            sanitize(&json!({"type": "object", "properties": {}, "required": []})),
+            json!({"type": "OBJECT"})
+        );
+        assert_eq!(
+            sanitize(
+                &json!({"type": "string", "properties": {"a": {"type": "string"}},
+                             "required": ["a"], "items": {"type": "string"}})
+            ),
+            json!({"type": "STRING"})
+        );
+        assert_eq!(
+            sanitize(&json!({"type": "any", "description": "d"})),
+            json!({"description": "d"})
+        );
+        assert_eq!(
+            sanitize(&json!({"type": ["object", "null"], "properties": {"a": {"type": "string"}}})),
+            json!({"type": "OBJECT", "nullable": true, "properties": {"a": {"type": "STRING"}}})
         );
         assert_eq!(sanitize(&json!(true)), json!({}));
         assert_eq!(
