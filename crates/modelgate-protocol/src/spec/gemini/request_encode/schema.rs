@@ -7,7 +7,9 @@
 //! * `$ref` to `#/$defs/…` / `#/definitions/…` (or `#`) is inlined, its
 //!   sibling keywords (a `description`) winning over the target's; a ref
 //!   met again inside its own expansion (a recursive schema) becomes
-//!   `{"type": "OBJECT"}`; an unresolvable ref too.
+//!   `{"type": "OBJECT"}`; an unresolvable ref too, and any ref past the
+//!   first 512 inlined (definitions that each use the next twice would
+//!   otherwise grow the output exponentially).
 //! * `type` names are upper-cased (`STRING`); `type: ["string", "null"]` is
 //!   `STRING` + `nullable: true`; several non-null types become an `anyOf`.
 //! * `anyOf` / `oneOf`: `{"type": "null"}` branches become `nullable: true`;
@@ -82,6 +84,7 @@ pub fn sanitize(schema: &Value) -> Value {
         root: schema,
         defs: &defs,
         stack: Vec::new(),
+        expansions: 0,
     };
     Value::Object(walker.walk(schema))
 }
@@ -91,7 +94,13 @@ struct Walker<'a> {
     defs: &'a Map<String, Value>,
     /// The refs being expanded, to stop at recursion.
     stack: Vec<String>,
+    /// Refs inlined so far: definitions that each use the next one twice
+    /// would otherwise grow the output exponentially.
+    expansions: usize,
 }
+
+/// The most `$ref`s inlined in one schema; later ones become plain objects.
+const MAX_EXPANSIONS: usize = 512;
 
 impl Walker<'_> {
     fn walk(&mut self, node: &Value) -> Map<String, Value> {
@@ -283,7 +292,11 @@ impl Walker<'_> {
                 .and_then(|name| self.defs.get(name))
         };
         let mut out = match target {
-            Some(target) if !self.stack.iter().any(|r| r == reference) => {
+            Some(target)
+                if !self.stack.iter().any(|r| r == reference)
+                    && self.expansions < MAX_EXPANSIONS =>
+            {
+                self.expansions += 1;
                 self.stack.push(reference.to_owned());
                 let out = self.walk(target);
                 self.stack.pop();
@@ -444,6 +457,23 @@ mod tests {
                 }
             })
         );
+    }
+
+    #[test]
+    fn exponential_refs_are_bounded() {
+        let mut defs = serde_json::Map::new();
+        for i in 0..40 {
+            let next = json!({"$ref": format!("#/$defs/D{}", i + 1)});
+            defs.insert(
+                format!("D{i}"),
+                json!({"type": "object", "properties": {"a": next.clone(), "b": next}}),
+            );
+        }
+        defs.insert("D40".into(), json!({"type": "string"}));
+        let schema = json!({"$ref": "#/$defs/D0", "$defs": defs});
+        let out = sanitize(&schema).to_string();
+        assert!(out.len() < 200_000, "{} bytes", out.len());
+        assert!(out.contains("\"OBJECT\""));
     }
 
     #[test]
