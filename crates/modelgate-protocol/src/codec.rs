@@ -24,6 +24,7 @@ impl Format {
             Spec::OpenAiChatCompletions | Spec::Azure => Some(Format::OpenAiChat),
             Spec::Anthropic => Some(Format::Anthropic),
             Spec::OpenAiResponses => Some(Format::OpenAiResponses),
+            Spec::Google => Some(Format::Gemini),
             _ => None,
         }
     }

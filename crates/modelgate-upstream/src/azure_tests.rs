@@ -47,13 +47,17 @@ fn urls_per_api_version() {
     let v1 = endpoint(json!({"base_url": "https://apim.example.com/team-a/openai/v1/"}));
     for model in ["gpt4o-prod", "other"] {
         assert_eq!(
-            v1.model_url(Operation::Chat, model, false).unwrap().as_str(),
+            v1.model_url(Operation::Chat, model, false)
+                .unwrap()
+                .as_str(),
             "https://apim.example.com/team-a/openai/v1/chat/completions",
             "the model stays in the body"
         );
     }
     assert_eq!(
-        v1.model_url(Operation::Responses, "d", false).unwrap().as_str(),
+        v1.model_url(Operation::Responses, "d", false)
+            .unwrap()
+            .as_str(),
         "https://apim.example.com/team-a/openai/v1/responses"
     );
     assert_eq!(
@@ -64,7 +68,10 @@ fn urls_per_api_version() {
 
     let preview = endpoint(json!({"resource_name": "r", "api_version": "preview"}));
     assert_eq!(
-        preview.model_url(Operation::Chat, "d", false).unwrap().as_str(),
+        preview
+            .model_url(Operation::Chat, "d", false)
+            .unwrap()
+            .as_str(),
         "https://r.openai.azure.com/openai/v1/chat/completions?api-version=preview"
     );
     assert_eq!(
@@ -82,7 +89,10 @@ fn urls_per_api_version() {
         "direct_endpoint": true, "api_key": "azure-key-123456",
     }));
     assert_eq!(
-        direct.model_url(Operation::Chat, "x", false).unwrap().as_str(),
+        direct
+            .model_url(Operation::Chat, "x", false)
+            .unwrap()
+            .as_str(),
         "https://h/openai/deployments/d/chat/completions?api-version=2024-10-21"
     );
     assert!(!direct.speaks_responses());

@@ -50,7 +50,9 @@ pub async fn send(
 ) -> Result<UpstreamResponse, GatewayError> {
     // No model: an operation whose URL names one (Azure's classic chat) is
     // sent with `send_to` and `Endpoint::model_url`.
-    let url = ep.model_url(op, "", false).map_err(GatewayError::internal)?;
+    let url = ep
+        .model_url(op, "", false)
+        .map_err(GatewayError::internal)?;
     send_to(ep, cooldowns, method, url, body, extra).await
 }
 

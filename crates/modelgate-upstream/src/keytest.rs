@@ -121,6 +121,9 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
         Ok(response) => (response.status().as_u16(), response),
         Err(report) => return report.for_key(&shown),
     };
+    if ep.gemini_version.is_some() {
+        return gemini_verdict(ep, &shown, status, response).await;
+    }
     match status {
         200..=299 => probe_chat(ep, key, &shown, false).await,
         // No model list here: the chat route says whether the base URL is right.
@@ -143,6 +146,33 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
             let hint = errors::status_error(ep, status, &body).message;
             KeyReport::new(&shown, Verdict::Error, Some(status), hint)
         }
+    }
+}
+
+/// The Gemini API's key test is its model list: it needs the key, and
+/// Google says what is wrong with one in the error's `reason`/`status`
+/// (a bad key is a 400 `API_KEY_INVALID`, not a 401).
+async fn gemini_verdict(
+    ep: &Endpoint,
+    shown: &str,
+    status: u16,
+    response: reqwest::Response,
+) -> KeyReport {
+    let report = |verdict, hint: String| KeyReport::new(shown, verdict, Some(status), hint);
+    if (200..300).contains(&status) {
+        return report(Verdict::Ok, "the key works".to_owned());
+    }
+    let body = crate::body::read_error_body(ep, response).await;
+    let text = String::from_utf8_lossy(&body);
+    match status {
+        400 if text.contains("API_KEY_INVALID") => report(Verdict::Invalid, INVALID.to_owned()),
+        401 => report(Verdict::Invalid, INVALID.to_owned()),
+        403 => report(Verdict::Forbidden, FORBIDDEN.to_owned()),
+        429 => report(Verdict::RateLimited, RATE_LIMITED.to_owned()),
+        _ => report(
+            Verdict::Error,
+            errors::status_error(ep, status, &body).message,
+        ),
     }
 }
 

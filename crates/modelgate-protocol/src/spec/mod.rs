@@ -83,7 +83,11 @@ impl Spec {
     pub const fn is_supported(self) -> bool {
         matches!(
             self,
-            Spec::OpenAiChatCompletions | Spec::OpenAiResponses | Spec::Anthropic | Spec::Azure
+            Spec::OpenAiChatCompletions
+                | Spec::OpenAiResponses
+                | Spec::Anthropic
+                | Spec::Azure
+                | Spec::Google
         )
     }
 
@@ -153,9 +157,11 @@ mod tests {
     }
 
     #[test]
-    fn azure_is_supported_google_not_yet() {
+    fn azure_and_google_are_supported_vertex_and_bedrock_not_yet() {
         assert!(Spec::Azure.is_supported());
-        assert!(!Spec::Google.is_supported());
+        assert!(Spec::Google.is_supported());
+        assert!(!Spec::GoogleVertex.is_supported());
+        assert!(!Spec::AmazonBedrock.is_supported());
     }
 
     #[test]

@@ -94,10 +94,10 @@ async fn bad_requests_get_openai_errors_with_hints() {
 #[tokio::test]
 async fn unsupported_specs_answer_not_yet_supported() {
     let gw = Gateway::start(
-        "endpoints:\n  - name: my-gemini\n    spec: google\n    base_url: http://127.0.0.1:9\n",
+        "endpoints:\n  - name: my-bedrock\n    spec: amazon-bedrock\n    base_url: http://127.0.0.1:9\n",
     )
     .await;
-    let answer = gw.chat("my-gemini/gemini-2.5-pro").await;
+    let answer = gw.chat("my-bedrock/anthropic.claude-sonnet-4-5").await;
     assert_eq!(answer.status, 501);
     assert_eq!(answer.json["error"]["code"], "spec_not_supported");
     assert!(message(&answer).contains("cannot send requests to yet"));
