@@ -20,6 +20,7 @@ pub mod cooldown;
 pub mod dispatch;
 pub mod endpoint;
 pub mod errors;
+pub mod google_auth;
 pub mod keytest;
 mod keytest_azure;
 pub mod models;
