@@ -399,3 +399,37 @@ async fn an_unreachable_or_strange_token_endpoint_is_named() {
     assert_eq!(error.kind, AuthErrorKind::Malformed);
     assert!(error.message.contains("not a token"), "{error}");
 }
+
+#[tokio::test]
+async fn the_assertion_audience_is_the_token_uri_the_endpoint_checks() {
+    let google = FakeGoogleToken::start().await;
+    let mut json = google.service_account_json();
+    // The same server under another name: the JWT's `aud` no longer matches
+    // the URL the fake knows itself by.
+    json["token_uri"] = format!("http://localhost:{}/token", google.addr.port()).into();
+    let error = source(&json).token().await.expect_err("refused");
+    assert_eq!(error.kind, AuthErrorKind::Refused);
+    assert!(
+        google.refusals()[0].contains("Audience"),
+        "{:?}",
+        google.refusals()
+    );
+}
+
+#[tokio::test]
+async fn an_absurd_lifetime_is_capped_not_a_panic() {
+    let odd = modelgate_testkit::FakeUpstream::start(|_| {
+        modelgate_testkit::Reply::json(
+            200,
+            &serde_json::json!({"access_token": "ya29.long", "expires_in": u64::MAX}),
+        )
+    })
+    .await;
+    let google = FakeGoogleToken::start().await;
+    let mut json = google.service_account_json();
+    json["token_uri"] = odd.url("/token").into();
+    let token = source(&json).token().await.expect("a token");
+    assert!(
+        token.expires_at() <= std::time::Instant::now() + std::time::Duration::from_secs(24 * 3600)
+    );
+}

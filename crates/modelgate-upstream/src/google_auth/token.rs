@@ -12,6 +12,8 @@ use super::{AccessToken, AuthError, AuthErrorKind, CLOUD_PLATFORM_SCOPE, REFRESH
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// The lifetime asked of an assertion: Google's maximum.
 const ASSERTION_LIFETIME: u64 = 3600;
+/// Google's tokens live an hour; a longer `expires_in` is believed up to a day.
+const MAX_LIFETIME: u64 = 24 * 3600;
 /// A token answer is a few hundred bytes; an error page may be larger.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// Connect timeout of the client the exchange uses (shared with endpoints
@@ -281,8 +283,8 @@ async fn send(
         ));
     }
     // Counted from when the request left, so the network time errs on the
-    // safe side.
-    let expires_at = sent + Duration::from_secs(answer.expires_in);
+    // safe side; capped, so that no number sent can overflow the clock.
+    let expires_at = sent + Duration::from_secs(answer.expires_in.min(MAX_LIFETIME));
     Ok(AccessToken {
         secret: ApiKey::new(answer.access_token),
         expires_at,
