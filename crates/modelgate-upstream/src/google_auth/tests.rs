@@ -219,8 +219,15 @@ async fn inline_json_and_a_file_path_load_the_same_account() {
     let path = dir.write("key.json", &google.service_account_json());
     let from_file = Credentials::from_setting_with(Some(&path), &|_| None).expect("file");
     assert_eq!(from_file.project_id(), Some(fake::PROJECT_ID));
-    let token = TokenSource::new(from_file).token().await.expect("token");
+    let token = TokenSource::new(from_file)
+        .with_connect_timeout(std::time::Duration::from_secs(3))
+        .token()
+        .await
+        .expect("token");
     assert_eq!(token.expose(), "ya29.fake-1");
+    let header = token.header_value().expect("header");
+    assert!(header.is_sensitive());
+    assert_eq!(header.to_str().ok(), Some("Bearer ya29.fake-1"));
     assert!(!format!("{token:?}").contains("ya29.fake-1"));
 
     let inline = format!("  {}", google.service_account_json());

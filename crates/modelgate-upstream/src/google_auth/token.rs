@@ -16,8 +16,8 @@ const ASSERTION_LIFETIME: u64 = 3600;
 const MAX_LIFETIME: u64 = 24 * 3600;
 /// A token answer is a few hundred bytes; an error page may be larger.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
-/// Connect timeout of the client the exchange uses (shared with endpoints
-/// that have the same one).
+/// Connect timeout of the client the exchange uses unless the endpoint's
+/// is given ([`TokenSource::with_connect_timeout`]).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The whole exchange, so a silent token endpoint fails requests instead
 /// of holding them (and every caller waiting on the same exchange).
@@ -29,6 +29,7 @@ const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct TokenSource {
     credentials: Credentials,
+    connect_timeout: Duration,
     /// Exchanges finished, successful or not. A caller notes it before
     /// waiting for the lock; if it moved meanwhile, the exchange it waited
     /// for is the answer (the token, or its error), and it does not start
@@ -47,9 +48,17 @@ impl TokenSource {
     pub fn new(credentials: Credentials) -> Self {
         Self {
             credentials,
+            connect_timeout: CONNECT_TIMEOUT,
             finished: AtomicU64::new(0),
             state: tokio::sync::Mutex::new(State::default()),
         }
+    }
+
+    /// Exchanges go through this thread's pooled client for this connect
+    /// timeout: give the endpoint's, and they share its client.
+    pub fn with_connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = connect_timeout;
+        self
     }
 
     pub fn credentials(&self) -> &Credentials {
@@ -89,7 +98,7 @@ impl TokenSource {
     }
 
     async fn exchange(&self) -> Result<AccessToken, AuthError> {
-        let client = crate::client::for_this_thread(CONNECT_TIMEOUT);
+        let client = crate::client::for_this_thread(self.connect_timeout);
         match &self.credentials {
             Credentials::ServiceAccount(sa) => {
                 let assertion = assertion(sa)?;
