@@ -440,3 +440,35 @@ async fn an_absurd_lifetime_is_capped_not_a_panic() {
         token.expires_at() <= std::time::Instant::now() + std::time::Duration::from_secs(24 * 3600)
     );
 }
+
+#[tokio::test]
+async fn a_failed_early_refresh_keeps_the_token_until_it_expires() {
+    // First a token inside the refresh margin, then only errors.
+    let mut answered = 0;
+    let flaky = modelgate_testkit::FakeUpstream::start(move |_| {
+        answered += 1;
+        if answered == 1 {
+            modelgate_testkit::Reply::json(
+                200,
+                &serde_json::json!({"access_token": "ya29.short-lived", "expires_in": 120}),
+            )
+        } else {
+            modelgate_testkit::Reply::json(503, &serde_json::json!({"error": "backendError"}))
+        }
+    })
+    .await;
+    let google = FakeGoogleToken::start().await;
+    let mut json = google.service_account_json();
+    json["token_uri"] = flaky.url("/token").into();
+    let tokens = source(&json);
+    assert_eq!(
+        tokens.token().await.expect("first").expose(),
+        "ya29.short-lived"
+    );
+    // The refresh fails; the token still has two minutes.
+    assert_eq!(
+        tokens.token().await.expect("kept").expose(),
+        "ya29.short-lived"
+    );
+    assert_eq!(flaky.hits(), 2);
+}

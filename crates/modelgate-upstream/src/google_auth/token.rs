@@ -79,20 +79,40 @@ impl TokenSource {
                 return Ok(token.clone());
             }
         }
-        if waited_for_one && let Some(error) = &state.last_error {
+        if waited_for_one
+            && state.token.is_none()
+            && let Some(error) = &state.last_error
+        {
             return Err(error.clone());
         }
-        let outcome = self.exchange().await;
-        match &outcome {
+        let outcome = match self.exchange().await {
             Ok(token) => {
                 state.token = Some(token.clone());
                 state.last_error = None;
+                Ok(token)
             }
             Err(error) => {
-                state.token = None;
                 state.last_error = Some(error.clone());
+                // A refresh ahead of time failed: the old token still
+                // works until it expires, so requests go on meanwhile.
+                match state
+                    .token
+                    .as_ref()
+                    .filter(|t| t.expires_at > Instant::now())
+                {
+                    Some(token) => {
+                        tracing::warn!(
+                            "Google access token refresh failed, the current one is used until it expires: {error}"
+                        );
+                        Ok(token.clone())
+                    }
+                    None => {
+                        state.token = None;
+                        Err(error)
+                    }
+                }
             }
-        }
+        };
         self.finished.fetch_add(1, Ordering::Release);
         outcome
     }
