@@ -21,6 +21,7 @@ pub mod dispatch;
 pub mod endpoint;
 pub mod errors;
 pub mod google;
+pub mod google_auth;
 pub mod keytest;
 mod keytest_azure;
 pub mod models;
