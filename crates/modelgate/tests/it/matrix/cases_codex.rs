@@ -20,10 +20,11 @@
 use serde_json::{Value, json};
 
 use super::cases::{call, done};
+use super::cases_gemini::{call_id, check_gemini_loop};
 use super::cases_reasoning::{REASONING, SIGNATURE, signature_seen};
 use super::checks::{check_tool_name, text_of};
 use super::client::{self, Ask, Choice, Outcome, Seen};
-use super::upstream::{Answer, Block, Layout, Script, Tokens, tool_id};
+use super::upstream::{Answer, Block, Layout, Script, Tokens};
 use super::{Cell, Front, Run, Spec, Wire, serve};
 
 /// The header naming the hosted tools the gateway left out.
@@ -60,18 +61,49 @@ fn item<'a>(seen: &'a Seen, kind: &str) -> &'a Value {
 }
 
 /// The (name, parameters) of the tools a translated request declared.
+/// Gemini's upper-case type names are read back in JSON Schema's case
+/// (their exact form is checked by `checks_gemini`).
 fn sent_tools(cell: Cell, body: &Value) -> Vec<(String, Value)> {
     body["tools"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|t| match cell.spec.wire() {
-            Wire::Chat => (&t["function"]["name"], &t["function"]["parameters"]),
-            Wire::Messages => (&t["name"], &t["input_schema"]),
-            Wire::Responses => (&t["name"], &t["parameters"]),
+        .flat_map(|t| match cell.spec.wire() {
+            Wire::Gemini => t["functionDeclarations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            _ => vec![t.clone()],
         })
-        .map(|(n, p)| (n.as_str().unwrap_or_default().to_owned(), p.clone()))
+        .map(|t| {
+            let (n, p) = match cell.spec.wire() {
+                Wire::Chat => (&t["function"]["name"], &t["function"]["parameters"]),
+                Wire::Messages => (&t["name"], &t["input_schema"]),
+                Wire::Responses | Wire::Gemini => (&t["name"], &t["parameters"]),
+            };
+            let mut p = p.clone();
+            if cell.spec.wire() == Wire::Gemini {
+                lower_types(&mut p);
+            }
+            (n.as_str().unwrap_or_default().to_owned(), p)
+        })
         .collect()
+}
+
+/// Every `type` name of a schema in lower case.
+fn lower_types(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Value::String(t) if k == "type" => *t = t.to_lowercase(),
+                    _ => lower_types(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(lower_types),
+        _ => {}
+    }
 }
 
 /// The next turn: the user's message, the items the client got, the
@@ -258,7 +290,8 @@ pub async fn codex_hosted_tool_forced(cell: Cell) {
 /// Reasoning kept by the client as an encrypted item and sent back with
 /// the tool output: the Anthropic endpoint gets its signed thinking back
 /// before the tool use; an OpenAI chat (Azure) endpoint never sees the
-/// blob; a Responses endpoint gets its own blob unchanged.
+/// blob; a Responses endpoint gets its own blob unchanged; a Gemini
+/// endpoint its signed thought.
 pub async fn codex_reasoning_replay(cell: Cell) {
     let ask = Ask {
         reasoning: true,
@@ -283,7 +316,7 @@ pub async fn codex_reasoning_replay(cell: Cell) {
     );
     let scripts = vec![Script::Answer(first), Script::Answer(second)];
     let run = Run::start_turns(cell, ask, scripts).await;
-    let id = tool_id(cell.spec, "01");
+    let id = call_id(cell, &run.seen, "01", 0);
     run.expect(Outcome {
         reasoning: REASONING.to_owned(),
         signature: Some(signature_seen(cell)),
@@ -338,6 +371,22 @@ pub async fn codex_reasoning_replay(cell: Cell) {
                 sent["thinking"],
                 json!({"type": "enabled", "budget_tokens": 2048}),
                 "{cell}: thinking stays on with signed history"
+            );
+        }
+        Wire::Gemini => {
+            check_gemini_loop(
+                cell,
+                &sent,
+                None,
+                &[("get_weather", json!({"city": "Paris"}))],
+                &[serde_json::from_str(RESULT).unwrap()],
+            );
+            // The fake signed as Gemini: the signature goes back on its thought.
+            let parts = &sent["contents"][1]["parts"];
+            assert_eq!(
+                parts[0],
+                json!({"text": REASONING, "thought": true, "thoughtSignature": SIGNATURE}),
+                "{cell}: Gemini's signed thought goes back first, unwrapped: {sent}"
             );
         }
         Wire::Chat => {
@@ -418,7 +467,7 @@ pub async fn codex_agent_loop(cell: Cell) {
     .layout(Layout::PerEvent);
     let scripts = vec![Script::Answer(first), Script::Answer(second)];
     let run = Run::start_turns(cell, ask, scripts).await;
-    let id = tool_id(cell.spec, "01");
+    let id = call_id(cell, &run.seen, "01", 0);
     run.expect(Outcome {
         tool_calls: vec![call(
             cell.spec,
@@ -443,6 +492,13 @@ pub async fn codex_agent_loop(cell: Cell) {
     let sent = run.sent();
     match cell.spec.wire() {
         Wire::Chat => check_chat_loop(cell, &sent, &id, Some("Checking.")),
+        Wire::Gemini => check_gemini_loop(
+            cell,
+            &sent,
+            Some("Checking."),
+            &[("get_weather", json!({"city": "Paris"}))],
+            &[serde_json::from_str(RESULT).unwrap()],
+        ),
         Wire::Messages => {
             let turns = sent["messages"].as_array().expect("messages");
             assert_eq!(turns.len(), 3, "{cell}: user, assistant, result: {sent}");

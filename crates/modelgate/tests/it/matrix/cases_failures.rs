@@ -9,7 +9,8 @@ use super::{Cell, Front, Run, Spec, Wire};
 
 /// Cache tokens. Anthropic endpoint: input 100, cache read 60, cache write
 /// 20, output 30; OpenAI, Azure and Responses endpoints: prompt (input)
-/// 180 of which 60 cached. Either way the prompt is 180 tokens, 60 of them
+/// 180 of which 60 cached; Gemini: `promptTokenCount` 180 of which
+/// `cachedContentTokenCount` 60. Either way the prompt is 180 tokens, 60 of them
 /// read from the cache.
 pub async fn usage_with_cache(cell: Cell) {
     let tokens = match cell.spec {
@@ -19,7 +20,7 @@ pub async fn usage_with_cache(cell: Cell) {
             cache_write: 20,
             output: 30,
         },
-        Spec::OpenAiChat | Spec::OpenAiResponses | Spec::Azure => Tokens {
+        Spec::OpenAiChat | Spec::OpenAiResponses | Spec::Azure | Spec::Google => Tokens {
             input: 120,
             cache_read: 60,
             cache_write: 0,
@@ -90,6 +91,7 @@ pub async fn upstream_error(cell: Cell) {
     let message = match cell.spec.wire() {
         Wire::Messages => "Number of request tokens has exceeded your per-minute rate limit",
         Wire::Chat | Wire::Responses => "Rate limit reached for requests per min",
+        Wire::Gemini => "Resource has been exhausted (e.g. check quota).",
     };
     let failure = Failure {
         status: 429,
@@ -129,6 +131,14 @@ pub async fn upstream_overloaded(cell: Cell) {
             status: 529,
             message: "Overloaded",
             anthropic_type: "overloaded_error",
+            openai_type: "",
+            openai_code: None,
+            retry_after: None,
+        },
+        Wire::Gemini => Failure {
+            status: 503,
+            message: "The model is overloaded. Please try again later.",
+            anthropic_type: "",
             openai_type: "",
             openai_code: None,
             retry_after: None,
@@ -177,6 +187,13 @@ fn usage_before_failure(cell: Cell) -> Option<(u64, u64, u64)> {
 /// text, then the error in its own format (`data: {"error":…}` /
 /// `event: error`; for Responses an `error` event or `response.failed`,
 /// whose `code` is its kind) as the last event.
+///
+/// Known failing cell, a gateway bug: Responses client → `google`
+/// endpoint. Google's envelope `status` (`INTERNAL`) becomes the error's
+/// `code` (`spec/gemini/wire.rs`, `error_of`: `with_code(status)`), which the
+/// Responses encoder writes verbatim (`spec/openai_responses/error.rs`), so
+/// the client's `error` / `response.failed` says `code: "INTERNAL"` — a
+/// Google RPC status name — where every other spec gives `server_error`.
 pub async fn mid_stream_error(cell: Cell) {
     let ask = Ask {
         include_usage: true,

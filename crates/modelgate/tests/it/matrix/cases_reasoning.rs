@@ -25,6 +25,7 @@ pub const SIGNATURE: &str = "EqQBCkYIBxgCKkBmatrixSignature0123456789abcdef==";
 pub fn signature_seen(cell: Cell) -> String {
     let signer = match cell.spec.wire() {
         Wire::Responses => "openai-responses",
+        Wire::Gemini => "google",
         Wire::Chat | Wire::Messages => "anthropic",
     };
     let own = match cell.front {

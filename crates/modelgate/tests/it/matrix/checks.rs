@@ -46,7 +46,7 @@ pub fn check_tool_name(cell: Cell, client: &str, sent: &Value) {
 /// The canonical tool choice the endpoint must get: an Anthropic client
 /// says `disable_parallel_tool_use` inside a tool_choice, `auto` when it
 /// names no other.
-fn expected_choice(cell: Cell, ask: &Ask) -> Option<Choice> {
+pub fn expected_choice(cell: Cell, ask: &Ask) -> Option<Choice> {
     let mut choice = ask.choice.clone();
     if cell.front == Front::Anthropic && ask.parallel == Some(false) {
         choice.get_or_insert(Choice::Auto);
@@ -55,7 +55,7 @@ fn expected_choice(cell: Cell, ask: &Ask) -> Option<Choice> {
 }
 
 /// The temperature the client asked (before any clamping).
-fn temperature(front: Front) -> f64 {
+pub fn temperature(front: Front) -> f64 {
     match front {
         Front::OpenAi | Front::Responses => 1.5,
         Front::Anthropic => 0.5,
@@ -112,6 +112,13 @@ pub fn check_translated(cell: Cell, ask: &Ask, body: &Value) {
             "user",
             "metadata",
         ],
+        Wire::Gemini => &[
+            "contents",
+            "systemInstruction",
+            "generationConfig",
+            "tools",
+            "toolConfig",
+        ],
     };
     for key in body.as_object().expect("a JSON object").keys() {
         assert!(
@@ -123,6 +130,7 @@ pub fn check_translated(cell: Cell, ask: &Ask, body: &Value) {
         Wire::Messages => to_messages(cell, ask, body),
         Wire::Chat => to_chat(cell, ask, body),
         Wire::Responses => to_responses(cell, ask, body),
+        Wire::Gemini => super::checks_gemini::to_gemini(cell, ask, body),
     }
 }
 

@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 pub use super::ask::{Ask, Choice, MODEL, SYSTEM, USER, description, schema};
-use super::{Cell, Front};
+use super::{Cell, Front, Wire};
 use crate::harness::Gateway;
 
 /// What a client can tell from an answer, the same for every format.
@@ -83,6 +83,34 @@ impl Seen {
             terminated_properly: self.terminated_properly,
             violations: self.violations.clone(),
         }
+    }
+
+    /// [`Seen::outcome`] compared with `expected` in `cell`. Gemini calls
+    /// have no id: the gateway makes them up, so the client's ids must be
+    /// non-empty and distinct, and then stand for the expected ones (in
+    /// order); the cases that send a call back check its id is the one
+    /// the client got.
+    pub fn outcome_for(&self, cell: Cell, expected: &Outcome) -> Outcome {
+        let mut outcome = self.outcome();
+        if cell.spec.wire() != Wire::Gemini {
+            return outcome;
+        }
+        let ids: Vec<&str> = outcome.tool_calls.iter().map(|c| c.0.as_str()).collect();
+        let distinct = ids
+            .iter()
+            .enumerate()
+            .all(|(i, id)| !id.is_empty() && !ids[..i].contains(id));
+        if !distinct {
+            let ids = format!("{ids:?}");
+            outcome.violations.push(format!(
+                "Gemini calls need non-empty distinct ids, got {ids}"
+            ));
+            return outcome;
+        }
+        for (seen, want) in outcome.tool_calls.iter_mut().zip(&expected.tool_calls) {
+            seen.0.clone_from(&want.0);
+        }
+        outcome
     }
 
     /// A header of the answer.

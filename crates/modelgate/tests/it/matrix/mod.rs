@@ -18,9 +18,14 @@
 //! specs: `openai-chat-completions` (`openai_endpoint`), `anthropic`
 //! (`anthropic_endpoint`), `openai-responses` (`responses_endpoint`),
 //! `azure` (`azure_endpoint`: the OpenAI chat format on Azure's classic
-//! deployment URL with `api-version` and `api-key`). Passthrough cells:
-//! chat → openai-chat-completions, chat → azure, messages → anthropic,
-//! responses → openai-responses.
+//! deployment URL with `api-version` and `api-key`), `google`
+//! (`google_endpoint`: the Gemini API, the model and the stream in the
+//! URL, the key in `x-goog-api-key`; see [`upstream_gemini`] and
+//! [`checks_gemini`]). Passthrough cells: chat → openai-chat-completions,
+//! chat → azure, messages → anthropic, responses → openai-responses.
+//! A front door or spec more is one variant of [`Front`] / [`Spec`] (a
+//! new format one of [`Wire`]), its arms, and one entry in the groups of
+//! the [`matrix!`] call.
 //!
 //! Tests are named `matrix::CASE::FRONT_front::SPEC_endpoint::{stream,non_stream}`.
 //! Every cell that exists is declared in the [`matrix!`] call at the end,
@@ -28,6 +33,17 @@
 //! * cases that mean nothing without a stream (split arguments, one chunk
 //!   carrying text and a tool call, interleaved tool calls, failures
 //!   mid-stream) have stream cells only;
+//! * Gemini sends a function call whole, in one part, and several calls
+//!   in one chunk: against `google` the split-argument case still cuts
+//!   every SSE event in two writes (its argument pieces are joined), and
+//!   the text-and-tool and interleaved cases send all their parts in one
+//!   chunk ([`upstream_gemini`]);
+//! * Gemini calls have no id: the client's ids must be non-empty and
+//!   distinct ([`client::Seen::outcome_for`]), and the cases that send a
+//!   call back use the id the client got;
+//! * the Gemini-only cases ([`cases_gemini`]: id-less parallel calls,
+//!   thought signatures, blocked prompts, safety and length stops, an
+//!   agent's tool schema) run at the `google` column only;
 //! * the Codex-shaped cases ([`cases_codex`]) exist for the Responses
 //!   front door only: namespace, custom and hosted tools, reasoning items
 //!   and `previous_response_id` cannot be said in the other formats. Their
@@ -37,8 +53,10 @@ mod ask;
 mod cases;
 mod cases_codex;
 mod cases_failures;
+mod cases_gemini;
 mod cases_reasoning;
 mod checks;
+mod checks_gemini;
 mod client;
 mod client_anthropic;
 mod client_openai;
@@ -47,6 +65,7 @@ mod client_responses_events;
 mod selfcheck;
 mod upstream;
 mod upstream_anthropic;
+mod upstream_gemini;
 mod upstream_openai;
 mod upstream_responses;
 
@@ -75,6 +94,8 @@ pub enum Spec {
     Anthropic,
     OpenAiResponses,
     Azure,
+    /// The Gemini API (`google`).
+    Google,
 }
 
 /// A wire format.
@@ -83,6 +104,8 @@ pub enum Wire {
     Chat,
     Messages,
     Responses,
+    /// Gemini `generateContent`.
+    Gemini,
 }
 
 impl Front {
@@ -102,6 +125,7 @@ impl Spec {
             Spec::OpenAiChat | Spec::Azure => Wire::Chat,
             Spec::Anthropic => Wire::Messages,
             Spec::OpenAiResponses => Wire::Responses,
+            Spec::Google => Wire::Gemini,
         }
     }
 
@@ -112,6 +136,7 @@ impl Spec {
             Spec::Anthropic => "anthropic",
             Spec::OpenAiResponses => "openai-responses",
             Spec::Azure => "azure",
+            Spec::Google => "google",
         }
     }
 }
@@ -217,10 +242,12 @@ impl Run {
         run
     }
 
-    /// The client's answer means `expected`.
+    /// The client's answer means `expected`. For a Gemini endpoint, whose
+    /// calls have no id, the gateway's ids stand for the expected ones
+    /// (see [`Seen::outcome_for`]).
     pub fn expect(&self, expected: Outcome) {
         assert_eq!(
-            self.seen.outcome(),
+            self.seen.outcome_for(self.cell, &expected),
             expected,
             "{}: the answer the client got differs from the expected one\n--- client body ---\n{}",
             self.cell,
@@ -273,7 +300,12 @@ impl Run {
         );
         check_address(cell, &self.upstream.last());
         let body = self.upstream.last().json();
-        assert_eq!(body["model"], UPSTREAM_MODEL, "{cell}: model mapped");
+        if cell.spec.wire() == Wire::Gemini {
+            // The model is in the URL (checked by `check_address`).
+            assert!(body.get("model").is_none(), "{cell}: no model in the body");
+        } else {
+            assert_eq!(body["model"], UPSTREAM_MODEL, "{cell}: model mapped");
+        }
         if cell.passthrough() {
             let mut expected = self.request.clone();
             expected["model"] = UPSTREAM_MODEL.into();
@@ -360,6 +392,28 @@ pub fn check_address(cell: Cell, got: &modelgate_testkit::Recorded) {
                 "{cell}: anthropic-version sent"
             );
         }
+        Spec::Google => {
+            let method = if cell.stream {
+                "streamGenerateContent?alt=sse"
+            } else {
+                "generateContent"
+            };
+            assert_eq!(
+                got.path,
+                format!("/v1beta/models/{UPSTREAM_MODEL}:{method}"),
+                "{cell}: the mapped model and the method in the URL"
+            );
+            assert_eq!(
+                got.header("x-goog-api-key"),
+                Some(KEY),
+                "{cell}: x-goog-api-key"
+            );
+            assert_eq!(
+                got.header("authorization"),
+                None,
+                "{cell}: the key in `x-goog-api-key` only"
+            );
+        }
         Spec::Azure => {
             assert_eq!(
                 got.path,
@@ -379,28 +433,29 @@ pub fn check_address(cell: Cell, got: &modelgate_testkit::Recorded) {
 }
 
 /// Generates the cells of each case. A group names the module of its
-/// cases and the front doors they run at (`[openai_front: OpenAi, …]`);
-/// `CASE: [stream, non_stream];` gives those fronts × the four specs ×
-/// the listed modes, each a `#[tokio::test]` calling `MODULE::CASE(cell)`.
+/// cases, the front doors they run at (`[openai_front: OpenAi, …]`) and
+/// the endpoint specs (`[openai_endpoint: OpenAiChat, …]`); `CASE: [stream, non_stream];` gives those fronts ×
+/// specs × the listed modes, each a `#[tokio::test]` calling
+/// `MODULE::CASE(cell)`. A new front door or spec is one more entry here.
 macro_rules! matrix {
-    ($($module:ident $fronts:tt { $($case:ident: $modes:tt;)+ })+) => {
+    ($($module:ident $fronts:tt $specs:tt { $($case:ident: $modes:tt;)+ })+) => {
         $($(
-            matrix!(@case $module, $case, $fronts, $modes);
+            matrix!(@case $module, $case, $fronts, $specs, $modes);
         )+)+
     };
-    (@case $module:ident, $case:ident, [$($front_mod:ident: $front:ident),+], $modes:tt) => {
+    (@case $module:ident, $case:ident, [$($front_mod:ident: $front:ident),+], $specs:tt, $modes:tt) => {
         mod $case {
             $(
-                matrix!(@front $module, $case, $front_mod, $front, $modes);
+                matrix!(@front $module, $case, $front_mod, $front, $specs, $modes);
             )+
         }
     };
-    (@front $module:ident, $case:ident, $front_mod:ident, $front:ident, $modes:tt) => {
+    (@front $module:ident, $case:ident, $front_mod:ident, $front:ident,
+     [$($spec_mod:ident: $spec:ident),+], $modes:tt) => {
         mod $front_mod {
-            matrix!(@spec $module, $case, $front, openai_endpoint, OpenAiChat, $modes);
-            matrix!(@spec $module, $case, $front, anthropic_endpoint, Anthropic, $modes);
-            matrix!(@spec $module, $case, $front, responses_endpoint, OpenAiResponses, $modes);
-            matrix!(@spec $module, $case, $front, azure_endpoint, Azure, $modes);
+            $(
+                matrix!(@spec $module, $case, $front, $spec_mod, $spec, $modes);
+            )+
         }
     };
     (@spec $module:ident, $case:ident, $front:ident, $spec_mod:ident, $spec:ident,
@@ -425,7 +480,9 @@ macro_rules! matrix {
 }
 
 matrix! {
-    cases [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses] {
+    cases [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses]
+        [openai_endpoint: OpenAiChat, anthropic_endpoint: Anthropic,
+         responses_endpoint: OpenAiResponses, azure_endpoint: Azure, google_endpoint: Google] {
         text: [stream, non_stream];
         tool_choice_auto: [stream, non_stream];
         tool_choice_required: [stream, non_stream];
@@ -436,17 +493,32 @@ matrix! {
         text_and_tool_in_one_chunk: [stream];
         interleaved_tool_calls: [stream];
     }
-    cases_reasoning [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses] {
+    cases_reasoning [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses]
+        [openai_endpoint: OpenAiChat, anthropic_endpoint: Anthropic,
+         responses_endpoint: OpenAiResponses, azure_endpoint: Azure, google_endpoint: Google] {
         reasoning_with_signature: [stream, non_stream];
     }
-    cases_failures [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses] {
+    cases_failures [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses]
+        [openai_endpoint: OpenAiChat, anthropic_endpoint: Anthropic,
+         responses_endpoint: OpenAiResponses, azure_endpoint: Azure, google_endpoint: Google] {
         usage_with_cache: [stream, non_stream];
         upstream_error: [stream, non_stream];
         upstream_overloaded: [stream, non_stream];
         mid_stream_error: [stream];
         stream_cut_short: [stream];
     }
-    cases_codex [responses_front: Responses] {
+    cases_gemini [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses]
+        [google_endpoint: Google] {
+        gemini_parallel_calls: [stream, non_stream];
+        gemini_thought_signature: [stream, non_stream];
+        gemini_prompt_blocked: [stream, non_stream];
+        gemini_safety_stop: [stream, non_stream];
+        gemini_max_tokens: [stream, non_stream];
+        gemini_agent_schema: [stream, non_stream];
+    }
+    cases_codex [responses_front: Responses]
+        [openai_endpoint: OpenAiChat, anthropic_endpoint: Anthropic,
+         responses_endpoint: OpenAiResponses, azure_endpoint: Azure, google_endpoint: Google] {
         codex_namespace_tool: [stream, non_stream];
         codex_custom_tool: [stream, non_stream];
         codex_hosted_tools_dropped: [stream, non_stream];

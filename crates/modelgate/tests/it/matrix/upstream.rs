@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use modelgate_testkit::{FakeUpstream, Recorded, Reply};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::{Spec, Wire, upstream_anthropic, upstream_openai, upstream_responses};
+use super::{Spec, Wire, upstream_anthropic, upstream_gemini, upstream_openai, upstream_responses};
 
 /// The endpoint's key (checked on every request it receives).
 pub const KEY: &str = "sk-matrix-key-0123456789";
@@ -30,11 +30,14 @@ pub const AZURE_API_VERSION: &str = "2024-10-21";
 /// OpenRouter's `format` for Anthropic reasoning details.
 pub const ANTHROPIC_FORMAT: &str = "anthropic-claude-v1";
 
-/// A tool-call id as each spec writes them.
+/// A tool-call id as each spec writes them. Gemini writes none: the
+/// value stands for the id the gateway makes up (see
+/// [`Seen::outcome_for`](super::client::Seen::outcome_for)).
 pub fn tool_id(spec: Spec, n: &str) -> String {
     match spec.wire() {
         Wire::Chat | Wire::Responses => format!("call_{n}"),
         Wire::Messages => format!("toolu_{n}"),
+        Wire::Gemini => format!("<gemini call {n}>"),
     }
 }
 
@@ -135,6 +138,9 @@ pub fn stream_error_message(spec: Spec) -> &'static str {
     match spec.wire() {
         Wire::Chat | Wire::Responses => "The server had an error while processing your request",
         Wire::Messages => "Overloaded",
+        Wire::Gemini => {
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+        }
     }
 }
 
@@ -214,12 +220,17 @@ impl Upstream {
         let fake = FakeUpstream::start(move |req: &Recorded| {
             let script = &scripts[turn.min(scripts.len() - 1)];
             turn += 1;
-            let (status, writes, sse) = render(spec, script, &req.json());
+            let (status, writes, sse) = render(spec, script, req);
             *log.lock().unwrap() = Sent {
                 status,
                 bytes: writes.concat(),
             };
-            reply(status, writes, sse, script)
+            // Google tells the delay in the body (`RetryInfo`), not in a header.
+            let retry_after = match script {
+                Script::Failure(f) if spec.wire() != Wire::Gemini => f.retry_after,
+                _ => None,
+            };
+            reply(status, writes, sse, retry_after)
         })
         .await;
         Self { spec, fake, sent }
@@ -230,7 +241,7 @@ impl Upstream {
     pub fn base_url(&self) -> String {
         match self.spec {
             Spec::OpenAiChat | Spec::OpenAiResponses => self.fake.url("/v1"),
-            Spec::Anthropic | Spec::Azure => self.fake.url(""),
+            Spec::Anthropic | Spec::Azure | Spec::Google => self.fake.url(""),
         }
     }
 
@@ -249,18 +260,14 @@ impl Upstream {
     }
 }
 
-fn reply(status: u16, writes: Vec<Vec<u8>>, sse: bool, script: &Script) -> Reply {
+fn reply(status: u16, writes: Vec<Vec<u8>>, sse: bool, retry_after: Option<&str>) -> Reply {
     if !sse {
         let mut reply = Reply::Full {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: Bytes::from(writes.concat()),
         };
-        if let Script::Failure(Failure {
-            retry_after: Some(after),
-            ..
-        }) = script
-        {
+        if let Some(after) = retry_after {
             reply = reply.with_header("retry-after", after);
         }
         return reply;
@@ -276,7 +283,11 @@ fn reply(status: u16, writes: Vec<Vec<u8>>, sse: bool, script: &Script) -> Reply
 }
 
 /// The status, the writes of the body, and whether it is an SSE stream.
-fn render(spec: Spec, script: &Script, req: &Value) -> (u16, Vec<Vec<u8>>, bool) {
+fn render(spec: Spec, script: &Script, recorded: &Recorded) -> (u16, Vec<Vec<u8>>, bool) {
+    let req = &recorded.json();
+    if spec.wire() == Wire::Gemini {
+        return upstream_gemini::render(script, recorded);
+    }
     let answer = match script {
         Script::Failure(f) => {
             let body = match spec.wire() {
@@ -285,6 +296,7 @@ fn render(spec: Spec, script: &Script, req: &Value) -> (u16, Vec<Vec<u8>>, bool)
                     "request_id": "req_matrix"}),
                 Wire::Chat | Wire::Responses => json!({"error": {"message": f.message,
                     "type": f.openai_type, "param": null, "code": f.openai_code}}),
+                Wire::Gemini => unreachable!("rendered by upstream_gemini"),
             };
             return (f.status, vec![body.to_string().into_bytes()], false);
         }
@@ -301,6 +313,7 @@ fn render(spec: Spec, script: &Script, req: &Value) -> (u16, Vec<Vec<u8>>, bool)
             Wire::Chat => upstream_openai::completion(answer, model, req, azure),
             Wire::Messages => upstream_anthropic::message(answer, model, req),
             Wire::Responses => upstream_responses::response(answer, model, req),
+            Wire::Gemini => unreachable!("rendered by upstream_gemini"),
         };
         return (200, vec![body.to_string().into_bytes()], false);
     }
@@ -314,13 +327,14 @@ fn render(spec: Spec, script: &Script, req: &Value) -> (u16, Vec<Vec<u8>>, bool)
             let (events, items) = upstream_responses::stream(answer, model, req);
             (events, Some(items))
         }
+        Wire::Gemini => unreachable!("rendered by upstream_gemini"),
     };
     (200, writes(answer.layout, events, together), true)
 }
 
 /// The TCP writes of a stream's events. `together`: the events of the
 /// content, sent in one write for [`Layout::TextAndToolTogether`].
-fn writes(layout: Layout, events: Vec<String>, together: Option<Range<usize>>) -> Vec<Vec<u8>> {
+pub fn writes(layout: Layout, events: Vec<String>, together: Option<Range<usize>>) -> Vec<Vec<u8>> {
     match layout {
         Layout::Whole => vec![events.concat().into_bytes()],
         Layout::PerEvent | Layout::InterleavedTools => {
