@@ -489,3 +489,67 @@ pub async fn gemini_agent_schema(cell: Cell) {
         seen.body_text()
     );
 }
+
+/// Gemini 2.5 / 3 sign the function call itself (no thought shown): the
+/// client keeps the signature; sent back, it is on that `functionCall`
+/// part again, unchanged (not Google's skip placeholder).
+pub async fn gemini_signed_call(cell: Cell) {
+    let ask = Ask {
+        tools: vec!["get_weather"],
+        reasoning: true,
+        include_usage: true,
+        ..Ask::default()
+    };
+    let first = Answer {
+        call_signature: Some(SIGNATURE),
+        ..Answer::new(
+            vec![Block::tool("01", "get_weather", &[r#"{"city":"Paris"}"#])],
+            "tool_use",
+            Tokens::new(40, 25),
+        )
+    };
+    let second = Answer::new(
+        vec![Block::text(&["21 °C."])],
+        "end_turn",
+        Tokens::new(60, 6),
+    );
+    let run = Run::start_turns(
+        cell,
+        ask,
+        vec![Script::Answer(first), Script::Answer(second)],
+    )
+    .await;
+    let weather = json!({"city": "Paris"});
+    run.expect(Outcome {
+        signature: Some(signature_seen(cell)),
+        tool_calls: vec![super::cases::call(
+            cell.spec,
+            "01",
+            "get_weather",
+            weather.clone(),
+        )],
+        ..done("", "tool_use", (40, 0, 25))
+    });
+    let id = call_id(cell, &run.seen, "01", 0);
+    let body = next_turn(&run, &run.seen, &[(id, r#"{"temp_c":21}"#)]);
+    let seen = client::call(&run.gw, cell, &body).await;
+    assert_eq!(seen.status, 200, "{cell}: {}", seen.body_text());
+    let sent = run.sent();
+    check_gemini_loop(
+        cell,
+        &sent,
+        None,
+        &[("get_weather", weather)],
+        &[json!({"temp_c": 21})],
+    );
+    let parts = sent["contents"][1]["parts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let call = parts.iter().find(|p| p.get("functionCall").is_some());
+    assert_eq!(
+        call.map(|c| &c["thoughtSignature"]),
+        Some(&json!(SIGNATURE)),
+        "{cell}: the call goes back with its own signature\n--- sent back ---\n{body}\n--- endpoint got ---\n{sent}"
+    );
+}

@@ -511,6 +511,7 @@ matrix! {
         [google_endpoint: Google] {
         gemini_parallel_calls: [stream, non_stream];
         gemini_thought_signature: [stream, non_stream];
+        gemini_signed_call: [stream, non_stream];
         gemini_prompt_blocked: [stream, non_stream];
         gemini_safety_stop: [stream, non_stream];
         gemini_max_tokens: [stream, non_stream];

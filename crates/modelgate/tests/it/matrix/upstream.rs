@@ -152,6 +152,9 @@ pub struct Answer {
     pub tokens: Tokens,
     pub layout: Layout,
     pub tail: Tail,
+    /// Gemini only: a `thoughtSignature` on the first `functionCall` part,
+    /// where Gemini 2.5 and 3 put it when no thought text is shown.
+    pub call_signature: Option<&'static str>,
 }
 
 impl Answer {
@@ -162,6 +165,7 @@ impl Answer {
             tokens,
             layout: Layout::Whole,
             tail: Tail::Complete,
+            call_signature: None,
         }
     }
 

@@ -9,7 +9,9 @@
 //!   chunk; a function call is one whole part (`{name, args}`, no id: Gemini
 //!   calls have none), its argument pieces joined; a thought is a `{text,
 //!   thought: true}` part per piece, the last one carrying the
-//!   `thoughtSignature`. The last content chunk carries `finishReason` and
+//!   `thoughtSignature` (or, with [`Answer::call_signature`], the
+//!   signature on the first `functionCall` part, as Gemini 2.5 and 3 sign
+//!   calls). The last content chunk carries `finishReason` and
 //!   `usageMetadata`. What the layouts mean here, as Gemini cannot split a
 //!   call: [`Layout::TextAndToolTogether`] and
 //!   [`Layout::InterleavedTools`] put every part of the answer in one
@@ -109,6 +111,26 @@ fn block_parts(block: &Block, names: &[&str]) -> Vec<Vec<Value>> {
     }
 }
 
+/// The parts of every block, per chunk, `call_signature` on the first call.
+fn all_parts(answer: &Answer, names: &[&str]) -> Vec<Vec<Vec<Value>>> {
+    let mut per_block: Vec<Vec<Vec<Value>>> = answer
+        .blocks
+        .iter()
+        .map(|b| block_parts(b, names))
+        .collect();
+    if let Some(signature) = answer.call_signature {
+        let call = per_block
+            .iter_mut()
+            .flatten()
+            .flatten()
+            .find(|p| p.get("functionCall").is_some());
+        if let Some(call) = call {
+            call["thoughtSignature"] = signature.into();
+        }
+    }
+    per_block
+}
+
 /// A response holding `parts`.
 fn chunk(parts: Vec<Value>) -> Value {
     json!({"candidates": [{"content": {"role": "model", "parts": parts}, "index": 0}],
@@ -138,11 +160,10 @@ pub fn response(answer: &Answer, req: &Value) -> Value {
         return blocked(answer);
     }
     let names = names(req);
-    let parts: Vec<Value> = answer
-        .blocks
-        .iter()
+    let parts: Vec<Value> = all_parts(answer, &names)
+        .into_iter()
         .map(|block| {
-            let mut pieces = block_parts(block, &names).into_iter().flatten();
+            let mut pieces = block.into_iter().flatten();
             let mut part = pieces.next().unwrap_or_default();
             for piece in pieces {
                 let text = format!(
@@ -169,11 +190,7 @@ pub fn stream(answer: &Answer, req: &Value) -> Vec<String> {
         return vec![format!("data: {}\r\n\r\n", blocked(answer))];
     }
     let names = names(req);
-    let per_block: Vec<Vec<Vec<Value>>> = answer
-        .blocks
-        .iter()
-        .map(|b| block_parts(b, &names))
-        .collect();
+    let per_block = all_parts(answer, &names);
     let mut chunks: Vec<Value> = match answer.layout {
         Layout::TextAndToolTogether | Layout::InterleavedTools => {
             vec![chunk(per_block.into_iter().flatten().flatten().collect())]
