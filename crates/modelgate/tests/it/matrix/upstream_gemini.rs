@@ -11,8 +11,9 @@
 //!   thought: true}` part per piece, the last one carrying the
 //!   `thoughtSignature` (or, with [`Answer::call_signature`], the
 //!   signature on the first `functionCall` part, as Gemini 2.5 and 3 sign
-//!   calls). The last content chunk carries `finishReason` and
-//!   `usageMetadata`. What the layouts mean here, as Gemini cannot split a
+//!   calls). Every chunk carries the prompt's `usageMetadata`
+//!   (`promptTokenCount`, `totalTokenCount`), the last content chunk
+//!   `finishReason` and the whole `usageMetadata`. What the layouts mean here, as Gemini cannot split a
 //!   call: [`Layout::TextAndToolTogether`] and
 //!   [`Layout::InterleavedTools`] put every part of the answer in one
 //!   chunk (Gemini's parallel calls arrive together); the others as in
@@ -197,6 +198,17 @@ pub fn stream(answer: &Answer, req: &Value) -> Vec<String> {
         }
         _ => per_block.into_iter().flatten().map(chunk).collect(),
     };
+    // As Gemini does, every chunk tells the prompt's usage so far.
+    for c in &mut chunks {
+        let mut so_far = usage(Tokens {
+            output: 0,
+            ..answer.tokens
+        });
+        if let Some(map) = so_far.as_object_mut() {
+            map.remove("candidatesTokenCount");
+        }
+        c["usageMetadata"] = so_far;
+    }
     match answer.tail {
         Tail::Complete => match chunks.last_mut() {
             Some(last) => finish(last, answer),
