@@ -116,34 +116,34 @@ pub fn check_gemini_loop(
         .flatten()
         .filter_map(|p| p.get("functionResponse"))
         .collect();
-    let got_responses: Vec<Value> = responses
-        .iter()
-        .map(|r| json!({"name": r["name"], "response": r["response"]}))
-        .collect();
-    let expected: Vec<Value> = calls
-        .iter()
-        .zip(results)
-        .map(|((name, _), response)| json!({"name": name, "response": response}))
-        .collect();
-    assert_eq!(
-        got_responses, expected,
-        "{cell}: each result goes back as a functionResponse naming its call's function: {sent}"
-    );
-    // Ids Gemini never gave are not needed; when sent, a response's must
-    // be its call's.
-    for (call, response) in got.iter().zip(&responses) {
+    // Gemini pairs a response with its call by id when both carry one,
+    // else by position: either way each call gets its own result once.
+    let mut answered = vec![0; calls.len()];
+    for (j, response) in responses.iter().enumerate() {
+        let i = match response.get("id") {
+            Some(id) => got.iter().position(|c| c.get("id") == Some(id)),
+            None => Some(j).filter(|&j| got.get(j).is_some_and(|c| c.get("id").is_none())),
+        };
+        let i =
+            i.unwrap_or_else(|| panic!("{cell}: functionResponse #{j} pairs with no call: {sent}"));
         assert_eq!(
-            call.get("id"),
-            response.get("id"),
-            "{cell}: a call and its response carry the same id, or none: {sent}"
+            (&response["name"], &response["response"]),
+            (&json!(calls[i].0), &results[i]),
+            "{cell}: functionResponse #{j} answers call #{i}: it names that call's function and holds its result: {sent}"
         );
+        answered[i] += 1;
     }
+    assert!(
+        answered.iter().all(|&n| n == 1),
+        "{cell}: every call answered once ({answered:?}): {sent}"
+    );
 }
 
 /// Three calls in one chunk, none with an id, two of the same function:
 /// the client gets three distinct ids; it sends the results back with
-/// them and Gemini gets one `functionResponse` per call, in order, each
-/// naming its function.
+/// them, in reverse order, and Gemini gets one `functionResponse` per
+/// call, each naming its call's function and paired with it (by id, or
+/// else by position).
 pub async fn gemini_parallel_calls(cell: Cell) {
     let ask = Ask {
         tools: vec!["get_weather", "get_time"],
@@ -186,6 +186,7 @@ pub async fn gemini_parallel_calls(cell: Cell) {
         r#"{"time":"12:00"}"#,
     ];
     let results: Vec<(String, &str)> = (0..3)
+        .rev()
         .map(|i| (call_id(cell, &run.seen, "", i), outs[i]))
         .collect();
     let body = next_turn(&run, &run.seen, &results);
