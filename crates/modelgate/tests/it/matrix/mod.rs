@@ -63,6 +63,7 @@ mod client_openai;
 mod client_responses;
 mod client_responses_events;
 mod selfcheck;
+mod selfcheck_gemini;
 mod upstream;
 mod upstream_anthropic;
 mod upstream_gemini;
