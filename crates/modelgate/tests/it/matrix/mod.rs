@@ -515,6 +515,8 @@ matrix! {
         gemini_signed_call: [stream, non_stream];
         gemini_prompt_blocked: [stream, non_stream];
         gemini_safety_stop: [stream, non_stream];
+        gemini_recitation_stop: [stream, non_stream];
+        gemini_malformed_call: [stream, non_stream];
         gemini_max_tokens: [stream, non_stream];
         gemini_agent_schema: [stream, non_stream];
     }

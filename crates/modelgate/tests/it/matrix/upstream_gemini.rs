@@ -22,7 +22,8 @@
 //!   failure is that envelope with its HTTP status (a 429 says its delay
 //!   in a `RetryInfo` detail).
 //! * Stop reasons: `end_turn` / `tool_use` → `STOP`, `max_tokens` →
-//!   `MAX_TOKENS`, `refusal` → `SAFETY`. Usage: `promptTokenCount`
+//!   `MAX_TOKENS`, `refusal` → `SAFETY`, `recitation` → `RECITATION`,
+//!   `malformed_function_call` → `MALFORMED_FUNCTION_CALL`. Usage: `promptTokenCount`
 //!   includes the cache (`cachedContentTokenCount`).
 
 use modelgate_testkit::Recorded;
@@ -73,6 +74,8 @@ pub fn finish_reason(stop: &str) -> &'static str {
     match stop {
         "max_tokens" => "MAX_TOKENS",
         "refusal" => "SAFETY",
+        "recitation" => "RECITATION",
+        "malformed_function_call" => "MALFORMED_FUNCTION_CALL",
         _ => "STOP",
     }
 }
