@@ -1,8 +1,7 @@
 //! Cases only a Gemini endpoint can tell (the `google` column): calls
 //! without ids and their results mapped back by name, thought signatures
-//! replayed to Gemini and to no other spec, blocked prompts and safety
-//! stops, `MAX_TOKENS`, and a real agent's tool schema made acceptable to
-//! Gemini. The next turn of a conversation is written here for every
+//! replayed to Gemini and to no other spec, and a real agent's tool
+//! schema made acceptable to Gemini (its stops: `cases_gemini_stops`). The next turn of a conversation is written here for every
 //! front door from what its client got ([`next_turn`]).
 
 use serde_json::{Value, json};
@@ -12,7 +11,6 @@ use super::cases_reasoning::{REASONING, SIGNATURE, signature_seen};
 use super::checks_gemini::{declarations, unsupported_keys};
 use super::client::{self, Ask, Outcome, Seen};
 use super::upstream::{Answer, Block, Layout, Script, Tokens, tool_id};
-use super::upstream_gemini::PROMPT_BLOCKED;
 use super::{Cell, Front, Run, Spec, Wire, serve};
 
 /// The id of the `index`-th call the client got, as it must send it back:
@@ -315,114 +313,6 @@ pub async fn gemini_thought_signature(cell: Cell) {
             "{other}: Gemini's signature never reaches another spec: {got}"
         );
     }
-}
-
-/// A prompt Gemini blocks (`promptFeedback.blockReason`, no candidates):
-/// the client gets a complete answer that stops as refused.
-pub async fn gemini_prompt_blocked(cell: Cell) {
-    let ask = Ask {
-        include_usage: true,
-        ..Ask::default()
-    };
-    let answer = Answer::new(vec![], PROMPT_BLOCKED, Tokens::new(8, 0));
-    let run = Run::start(cell, ask, Script::Answer(answer)).await;
-    let outcome = run.seen.outcome_for(cell, &Outcome::default());
-    assert_eq!(
-        (
-            outcome.stop.as_deref(),
-            outcome.terminated_properly,
-            &outcome.violations,
-            &outcome.error
-        ),
-        (Some("refusal"), true, &vec![], &None),
-        "{cell}: a blocked prompt is a refusal / content-filter stop\n--- client body ---\n{}",
-        run.seen.body_text()
-    );
-    assert!(
-        run.seen.body_text().contains("SAFETY"),
-        "{cell}: the client is told why (the block reason): {}",
-        run.seen.body_text()
-    );
-    assert!(outcome.tool_calls.is_empty(), "{cell}");
-    run.expect_recorded((8, 0, 0)).await;
-}
-
-/// Text, then `finishReason: SAFETY`: the text, stopped as refused.
-pub async fn gemini_safety_stop(cell: Cell) {
-    let ask = Ask {
-        include_usage: true,
-        ..Ask::default()
-    };
-    let answer = Answer::new(
-        vec![Block::text(&["Here is ", "how"])],
-        "refusal",
-        Tokens::new(10, 3),
-    )
-    .layout(Layout::PerEvent);
-    let run = Run::start(cell, ask, Script::Answer(answer)).await;
-    run.expect(done("Here is how", "refusal", (10, 0, 3)));
-    run.expect_recorded((10, 0, 3)).await;
-}
-
-/// `finishReason: RECITATION` after some text: a content-filter stop too.
-pub async fn gemini_recitation_stop(cell: Cell) {
-    let ask = Ask {
-        include_usage: true,
-        ..Ask::default()
-    };
-    let answer = Answer::new(
-        vec![Block::text(&["The lyrics ", "go"])],
-        "recitation",
-        Tokens::new(10, 3),
-    )
-    .layout(Layout::PerEvent);
-    let run = Run::start(cell, ask, Script::Answer(answer)).await;
-    run.expect(done("The lyrics go", "refusal", (10, 0, 3)));
-}
-
-/// `finishReason: MALFORMED_FUNCTION_CALL` and no content: never an empty
-/// answer — the client gets a text saying the model's call was unusable,
-/// and no call.
-pub async fn gemini_malformed_call(cell: Cell) {
-    let ask = Ask {
-        tools: vec!["get_weather"],
-        include_usage: true,
-        ..Ask::default()
-    };
-    let answer = Answer::new(vec![], "malformed_function_call", Tokens::new(12, 0));
-    let run = Run::start(cell, ask, Script::Answer(answer)).await;
-    let outcome = run.seen.outcome_for(cell, &Outcome::default());
-    assert!(
-        outcome.text.contains("MALFORMED_FUNCTION_CALL")
-            && outcome.tool_calls.is_empty()
-            && outcome.terminated_properly
-            && outcome.error.is_none()
-            && outcome.violations.is_empty(),
-        "{cell}: a complete answer whose text names the reason, without a call: {outcome:?}\n--- client body ---\n{}",
-        run.seen.body_text()
-    );
-    assert_ne!(
-        outcome.stop.as_deref(),
-        Some("tool_use"),
-        "{cell}: not a tool-use stop without a call"
-    );
-    run.expect_recorded((12, 0, 0)).await;
-}
-
-/// `finishReason: MAX_TOKENS` → the client's own length stop.
-pub async fn gemini_max_tokens(cell: Cell) {
-    let ask = Ask {
-        include_usage: true,
-        ..Ask::default()
-    };
-    let answer = Answer::new(
-        vec![Block::text(&["Once upon ", "a time"])],
-        "max_tokens",
-        Tokens::new(10, 256),
-    )
-    .layout(Layout::PerEvent);
-    let run = Run::start(cell, ask, Script::Answer(answer)).await;
-    run.expect(done("Once upon a time", "max_tokens", (10, 0, 256)));
 }
 
 /// A coding agent's edit tool, as agents generate them from their types:

@@ -42,8 +42,9 @@
 //!   distinct ([`client::Seen::outcome_for`]), and the cases that send a
 //!   call back use the id the client got;
 //! * the Gemini-only cases ([`cases_gemini`]: id-less parallel calls,
-//!   thought signatures, blocked prompts, safety and length stops, an
-//!   agent's tool schema) run at the `google` column only;
+//!   thought signatures, an agent's tool schema; [`cases_gemini_stops`]:
+//!   blocked prompts, safety, recitation, malformed-call and length
+//!   stops) run at the `google` column only;
 //! * the Codex-shaped cases ([`cases_codex`]) exist for the Responses
 //!   front door only: namespace, custom and hosted tools, reasoning items
 //!   and `previous_response_id` cannot be said in the other formats. Their
@@ -54,6 +55,7 @@ mod cases;
 mod cases_codex;
 mod cases_failures;
 mod cases_gemini;
+mod cases_gemini_stops;
 mod cases_reasoning;
 mod checks;
 mod checks_gemini;
@@ -513,12 +515,15 @@ matrix! {
         gemini_parallel_calls: [stream, non_stream];
         gemini_thought_signature: [stream, non_stream];
         gemini_signed_call: [stream, non_stream];
+        gemini_agent_schema: [stream, non_stream];
+    }
+    cases_gemini_stops [openai_front: OpenAi, anthropic_front: Anthropic, responses_front: Responses]
+        [google_endpoint: Google] {
         gemini_prompt_blocked: [stream, non_stream];
         gemini_safety_stop: [stream, non_stream];
         gemini_recitation_stop: [stream, non_stream];
         gemini_malformed_call: [stream, non_stream];
         gemini_max_tokens: [stream, non_stream];
-        gemini_agent_schema: [stream, non_stream];
     }
     cases_codex [responses_front: Responses]
         [openai_endpoint: OpenAiChat, anthropic_endpoint: Anthropic,
