@@ -303,11 +303,11 @@ pub(crate) fn error_of(value: &Value) -> Option<GatewayError> {
         .message
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "the upstream reported an error".to_owned());
-    let mut out = GatewayError::new(kind, message);
-    if let Some(status) = err.status.filter(|s| !s.is_empty()) {
-        out = out.with_code(status);
-    }
-    Some(out)
+    // Google's `status` is told by the kind (`status_name` gives it back
+    // to a Gemini client); it is not made the error's code, which other
+    // formats' clients read in their own vocabulary (`rate_limit_exceeded`,
+    // `server_error`…).
+    Some(GatewayError::new(kind, message))
 }
 
 /// The Google `status` name shown to a Gemini client for an error kind.
