@@ -27,9 +27,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use modelgate_protocol::GatewayError;
+use modelgate_protocol::body::JsonObject;
 use modelgate_protocol::codec::Format;
 use modelgate_protocol::framing::sse::SseDecoder;
+use modelgate_protocol::{ErrorKind, GatewayError};
 use modelgate_upstream::auth::Operation;
 use modelgate_upstream::{dispatch, errors};
 use serde_json::{Value, json};
@@ -151,7 +152,11 @@ async fn run(
     });
     let response = if routed.target == Format::Gemini {
         let endpoint = routed.route.ready()?;
-        let mut request = pipeline::parse(&body)?;
+        let mut request = JsonObject::parse(&body).map_err(|e| {
+            GatewayError::invalid_request(format!(
+                "{e}; send a JSON object (a GenerateContentRequest, with `contents`)"
+            ))
+        })?;
         // The model is in the URL: only the params settings edit the body.
         let changed = pipeline::shape(&mut request, endpoint, model, model);
         let upstream_body = if changed {
@@ -162,6 +167,17 @@ async fn run(
         drop(request);
         let upstream =
             pipeline::send(state, &routed, stream, upstream_body, &HeaderMap::new()).await?;
+        if stream && !pipeline::is_sse(&upstream) {
+            // The array form is made from SSE: anything else would come
+            // out as an empty answer.
+            return Err(GatewayError::new(
+                ErrorKind::Upstream,
+                format!(
+                    "endpoint `{}` answered a streamed request without a stream (asked with alt=sse)",
+                    endpoint.name
+                ),
+            ));
+        }
         pipeline::respond_passthrough(state, &routed, Format::Gemini, false, upstream, log).await?
     } else {
         crate::translate::run(state, Format::Gemini, routed, &body, Some(stream), log).await?

@@ -443,3 +443,45 @@ async fn count_tokens_is_passed_to_google_and_estimated_elsewhere() {
     assert_eq!(estimated.headers["x-modelgate-estimate"], "true");
     assert_eq!(other.hits(), 0);
 }
+
+#[tokio::test]
+async fn a_stream_cut_short_ends_with_an_error_element_of_the_array() {
+    let upstream = FakeUpstream::start(|_: &Recorded| {
+        // One chunk, no finishReason: the upstream stopped midway.
+        let chunk = gemini::response("gemini-2.5-flash", json!([{"text": "hel"}]), None, None);
+        Reply::sse(format!("data: {chunk}\r\n\r\n"))
+    })
+    .await;
+    let gw = Gateway::start(&config(&[google_endpoint("g", &upstream.url(""))])).await;
+    let array = post(
+        &gw,
+        "/v1beta/models/g/flash:streamGenerateContent",
+        HELLO,
+        None,
+    )
+    .await;
+    assert_eq!(array.status, 200, "{}", array.text);
+    let items = array
+        .json()
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("not an array: {}", array.text));
+    assert_eq!(items.len(), 2, "{}", array.text);
+    assert_eq!(texts(&items[..1]), "hel");
+    assert!(items[1]["error"]["status"].is_string(), "{}", array.text);
+
+    // A non-streamed answer to a streamed request is an error, not `[]`.
+    let plain =
+        FakeUpstream::start(|_: &Recorded| Reply::json(200, &gemini::text_response("m", "hi")))
+            .await;
+    let gw = Gateway::start(&config(&[google_endpoint("g", &plain.url(""))])).await;
+    let array = post(
+        &gw,
+        "/v1beta/models/g/flash:streamGenerateContent",
+        HELLO,
+        None,
+    )
+    .await;
+    assert_eq!(array.status, 502, "{}", array.text);
+    assert!(array.json()["error"]["status"].is_string());
+}
