@@ -354,6 +354,29 @@ mod tests {
     }
 
     #[test]
+    fn refusals_take_the_callers_format() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            format_for("/v1beta/models/x:generateContent", &none),
+            Format::Gemini
+        );
+        assert_eq!(format_for("/v1/messages", &none), Format::Anthropic);
+        assert_eq!(
+            format_for("/v1/chat/completions", &none),
+            Format::OpenAiChat
+        );
+        let mut google = HeaderMap::new();
+        google.insert(
+            "x-goog-api-client",
+            HeaderValue::from_static("google-genai-sdk/2"),
+        );
+        assert_eq!(
+            format_for("/v1/models/x:generateContent", &google),
+            Format::Gemini
+        );
+    }
+
+    #[test]
     fn json_content_types() {
         assert!(is_json("application/json"));
         assert!(is_json("Application/JSON; charset=utf-8"));

@@ -485,3 +485,36 @@ async fn a_stream_cut_short_ends_with_an_error_element_of_the_array() {
     assert_eq!(array.status, 502, "{}", array.text);
     assert!(array.json()["error"]["status"].is_string());
 }
+
+#[tokio::test]
+async fn passthrough_applies_params_settings_and_records_usage_in_both_stream_forms() {
+    let upstream = FakeUpstream::start(google_fake_reply).await;
+    let gw = Gateway::start(&config(&[format!(
+        "{}    drop_params: [generationConfig]\n    add_params: {{safetySettings: []}}\n",
+        google_endpoint("g", &upstream.url(""))
+    )]))
+    .await;
+    for path in [
+        "/v1beta/models/g/flash:generateContent",
+        "/v1beta/models/g/flash:streamGenerateContent?alt=sse",
+        "/v1beta/models/g/flash:streamGenerateContent",
+    ] {
+        let answer = post(&gw, path, HELLO, None).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        let sent = upstream.last().json();
+        assert!(sent.get("generationConfig").is_none(), "{sent}");
+        assert_eq!(sent["safetySettings"], json!([]));
+        assert_eq!(sent["contents"][0]["parts"][0]["text"], "hi");
+    }
+    gw.state.usage.flush().await;
+    let rows = gw.state.store.usage_summary().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].endpoint.as_str(), rows[0].model.as_str()),
+        ("g", "gemini-2.5-flash")
+    );
+    assert_eq!(rows[0].requests, 3);
+    // 10 in for each; 5 out for the answer, 2 for each stream (two chunks).
+    assert_eq!(rows[0].input_tokens, 30);
+    assert_eq!(rows[0].output_tokens, 9);
+}
