@@ -1,5 +1,5 @@
-"""Fixtures for the SDK conformance tests (the official `openai` and
-`anthropic` Python SDKs).
+"""Fixtures for the SDK conformance tests (the official `openai`,
+`anthropic` and `google-genai` Python SDKs).
 
 The session starts the real binaries: `fake-upstream` (a fake that speaks
 OpenAI chat completions, OpenAI Responses and Anthropic messages) and
@@ -25,6 +25,8 @@ from typing import IO, Iterator
 import anthropic
 import openai
 import pytest
+from google import genai
+from google.genai import types as genai_types
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN_DIR = REPO_ROOT / "target" / "debug"
@@ -35,6 +37,7 @@ UPSTREAM_KEY = "sk-fake-upstream-key-1234"
 AZURE_KEY = "fake-azure-key"
 ANTHROPIC_UPSTREAM_KEY = "sk-ant-fake-key-5678"
 RESPONSES_UPSTREAM_KEY = "sk-fake-responses-key-4321"
+GOOGLE_UPSTREAM_KEY = "goog-fake-key-2468"
 # The keys of the endpoints the Responses tests' 429s go to (see `_config`).
 RESPONSES_LIMITED_KEYS = (
     "sk-fake-limited-key-4444",
@@ -60,6 +63,10 @@ _SCRUBBED_ENV = (
 # URL, credential profiles) even next to explicit arguments; the host's must
 # not leak into the tests' requests.
 for _var in [v for v in os.environ if v.startswith("ANTHROPIC_")]:
+    del os.environ[_var]
+# Likewise google-genai: a Vertex switch, keys or a project from the host
+# would send its requests elsewhere.
+for _var in [v for v in os.environ if v.startswith(("GOOGLE_", "GEMINI_"))]:
     del os.environ[_var]
 
 
@@ -181,6 +188,10 @@ def _config(upstream_url: str, slow_upstream_url: str, azure_url: str) -> str:
     # reaches it. The three `limited-resp-*` endpoints (one per spec) are the
     # Responses tests' 429 endpoints, for the cooldown reason above.
     #
+    # `gem` is a Gemini API endpoint (spec `google`) on the same fake (which
+    # serves /v1beta/models/...:generateContent too). It lists no model, like
+    # `resp`; its public model `gemini-fake` is `fake-model` upstream.
+    #
     # `az` (a dated api-version: classic deployment URLs) and `az-v1`
     # point at the fake Azure resource (`fake-upstream --azure`), whose
     # deployments are `fake-deployment` and `fake-mini`.
@@ -250,6 +261,12 @@ endpoints:
     base_url: {upstream_url}/v1
     api_key: {RESPONSES_LIMITED_KEYS[2]}
     models: {{default: [], fetch: false}}
+  - name: gem
+    spec: google
+    base_url: {upstream_url}
+    api_key: {GOOGLE_UPSTREAM_KEY}
+    models: {{default: [], fetch: false}}
+    model_map: {{gemini-fake: fake-model}}
   - name: az
     spec: azure
     base_url: {azure_url}
@@ -442,3 +459,25 @@ def async_anthropic_factory(gateway_url: str):
         )
 
     return make
+
+
+def make_genai_client(base_url: str, api_version: str | None, key: str = "sk-anything") -> genai.Client:
+    """A google-genai client of the Gemini API pointed at the gateway (never
+    at Google): `api_version` None keeps the SDK's default path."""
+    options = genai_types.HttpOptions(
+        base_url=base_url,
+        retry_options=genai_types.HttpRetryOptions(attempts=1),
+    )
+    if api_version is not None:
+        options.api_version = api_version
+    return genai.Client(api_key=key, http_options=options)
+
+
+@pytest.fixture(params=["v1", "v1beta"])
+def genai_client(request: pytest.FixtureRequest, gateway_url: str) -> Iterator[genai.Client]:
+    """The google-genai client, once per API version the SDK may use."""
+    c = make_genai_client(gateway_url, request.param)
+    try:
+        yield c
+    finally:
+        c.close()

@@ -19,7 +19,10 @@ use crate::catalogue::Catalogue;
 use crate::guard::{self, Guard};
 use crate::respond::{self, json};
 use crate::state::AppState;
-use crate::{admin, auth, count_tokens, models_door, passthrough_routes, pipeline, responses_door};
+use crate::{
+    admin, auth, count_tokens, gemini_door, models_door, passthrough_routes, pipeline,
+    responses_door,
+};
 
 /// How long streams that are cut off at shutdown get to tell their clients
 /// and record themselves.
@@ -86,7 +89,15 @@ pub fn router_for(state: Arc<AppState>, bind: Option<SocketAddr>) -> Router {
         .route("/v1/embeddings", post(passthrough_routes::embeddings))
         .route("/v1/completions", post(passthrough_routes::completions))
         .route("/v1/models", get(models_door::list))
-        .route("/v1/models/{*id}", get(models_door::get))
+        .route(
+            "/v1/models/{*id}",
+            get(models_door::get).post(gemini_door::post),
+        )
+        .route("/v1beta/models", get(models_door::list_gemini))
+        .route(
+            "/v1beta/models/{*id}",
+            get(models_door::get_gemini).post(gemini_door::post),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(admin)
         .fallback(not_found)
@@ -105,12 +116,14 @@ async fn not_found(method: Method, uri: http::Uri, headers: HeaderMap) -> Respon
     let anthropic = path.ends_with("/messages")
         || path.ends_with("/messages/count_tokens")
         || headers.contains_key("anthropic-version");
-    let format = if anthropic {
+    let format = if path.starts_with("/v1beta/") || headers.contains_key("x-goog-api-client") {
+        Format::Gemini
+    } else if anthropic {
         Format::Anthropic
     } else {
         Format::OpenAiChat
     };
-    let served = "modelgate serves /v1/chat/completions, /v1/messages, /v1/embeddings, /v1/completions, /v1/models and the admin API under /api";
+    let served = "modelgate serves /v1/chat/completions, /v1/messages, /v1/responses, /v1beta/models/MODEL:generateContent, /v1/embeddings, /v1/completions, /v1/models and the admin API under /api";
     let message = if let Some(rest) = path.strip_prefix("/v1/v1/") {
         let hint = if anthropic {
             "Anthropic clients add `/v1` themselves: set their base URL without it, e.g. ANTHROPIC_BASE_URL=http://127.0.0.1:4000"

@@ -97,7 +97,7 @@ fn estimate(body: &[u8]) -> Response {
 
 /// Characters of every string in a JSON value (keys of schemas included,
 /// since tool definitions cost tokens too).
-fn text_chars(value: &Value) -> usize {
+pub(crate) fn text_chars(value: &Value) -> usize {
     match value {
         Value::String(s) => s.chars().count(),
         Value::Array(items) => items.iter().map(text_chars).sum(),

@@ -19,7 +19,8 @@
 //!    `application/json` (or `…+json`): the forms and `text/plain` bodies
 //!    a page can send without preflight are refused.
 //!
-//! Refusals are in the caller's API format, with what to do.
+//! Refusals are in the caller's API format (Google's for `/v1beta/` and
+//! Google's SDKs), with what to do.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -52,6 +53,8 @@ const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
 /// A header name given as `&str` is parsed on every lookup; this one once.
 static ANTHROPIC_VERSION: header::HeaderName = header::HeaderName::from_static("anthropic-version");
+/// Sent by Google's SDKs: their refusals are in Google's shape.
+static GOOG_API_CLIENT: header::HeaderName = header::HeaderName::from_static("x-goog-api-client");
 
 impl Guard {
     /// The guard for a gateway listening on `bind` (`None`: in-process use,
@@ -110,7 +113,9 @@ fn host_name(host: &str) -> &str {
 /// The API format a refusal is written in: Anthropic's for its routes and
 /// for clients that announce themselves with `anthropic-version`.
 fn format_for(path: &str, headers: &HeaderMap) -> Format {
-    if path.starts_with("/v1/messages") || headers.contains_key(&ANTHROPIC_VERSION) {
+    if path.starts_with("/v1beta/") || headers.contains_key(&GOOG_API_CLIENT) {
+        Format::Gemini
+    } else if path.starts_with("/v1/messages") || headers.contains_key(&ANTHROPIC_VERSION) {
         Format::Anthropic
     } else {
         Format::OpenAiChat
@@ -346,6 +351,29 @@ mod tests {
         assert!(!g.origin_allowed("https://evil.example", Some("127.0.0.1:4000")));
         assert!(!g.origin_allowed("null", Some("127.0.0.1:4000")));
         assert!(guard(&[], &["*"]).origin_allowed("https://any.example", None));
+    }
+
+    #[test]
+    fn refusals_take_the_callers_format() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            format_for("/v1beta/models/x:generateContent", &none),
+            Format::Gemini
+        );
+        assert_eq!(format_for("/v1/messages", &none), Format::Anthropic);
+        assert_eq!(
+            format_for("/v1/chat/completions", &none),
+            Format::OpenAiChat
+        );
+        let mut google = HeaderMap::new();
+        google.insert(
+            "x-goog-api-client",
+            HeaderValue::from_static("google-genai-sdk/2"),
+        );
+        assert_eq!(
+            format_for("/v1/models/x:generateContent", &google),
+            Format::Gemini
+        );
     }
 
     #[test]

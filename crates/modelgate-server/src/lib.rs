@@ -11,6 +11,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod count_tokens;
 pub mod forward;
+pub mod gemini_door;
 pub mod guard;
 pub mod models_door;
 pub mod open_streams;

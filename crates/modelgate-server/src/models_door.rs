@@ -15,7 +15,10 @@ use crate::respond::{self, json};
 use crate::state::AppState;
 
 fn format_of(headers: &HeaderMap) -> Format {
-    if headers.contains_key("anthropic-version") {
+    // The google-genai SDK lists under `/v1/models` by default.
+    if headers.contains_key("x-goog-api-client") {
+        Format::Gemini
+    } else if headers.contains_key("anthropic-version") {
         Format::Anthropic
     } else {
         Format::OpenAiChat
@@ -25,6 +28,32 @@ fn format_of(headers: &HeaderMap) -> Format {
 /// Every model of every endpoint, as `ENDPOINT/MODEL` (unambiguous ids).
 pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let format = format_of(&headers);
+    list_as(state, headers, format).await
+}
+
+/// `GET /v1beta/models`, in Gemini's shape.
+pub async fn list_gemini(
+    State(state): State<Arc<AppState>>,
+    uri: http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let headers = crate::gemini_door::key_headers(&headers, &uri);
+    list_as(state, headers, Format::Gemini).await
+}
+
+/// `GET /v1beta/models/{id}`, in Gemini's shape.
+pub async fn get_gemini(
+    State(state): State<Arc<AppState>>,
+    uri: http::Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let headers = crate::gemini_door::key_headers(&headers, &uri);
+    let id = id.strip_prefix("models/").unwrap_or(&id).to_owned();
+    get_as(state, headers, id, Format::Gemini).await
+}
+
+async fn list_as(state: Arc<AppState>, headers: HeaderMap, format: Format) -> Response {
     if let Err(e) = auth::gateway_caller(&state, &headers) {
         return respond::error(format, &e);
     }
@@ -57,6 +86,10 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Response {
     let format = format_of(&headers);
+    get_as(state, headers, id, format).await
+}
+
+async fn get_as(state: Arc<AppState>, headers: HeaderMap, id: String, format: Format) -> Response {
     if let Err(e) = auth::gateway_caller(&state, &headers) {
         return respond::error(format, &e);
     }

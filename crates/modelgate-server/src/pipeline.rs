@@ -145,8 +145,16 @@ pub async fn route_request(
         )
         .with_param("model"));
     };
+    route_model(state, front, model.into_owned()).await
+}
+
+/// Resolves a model named outside the body (Gemini's URL names it).
+pub async fn route_model(
+    state: &AppState,
+    front: Format,
+    model: String,
+) -> Result<Routed, GatewayError> {
     check_model_id(&model)?;
-    let model = model.into_owned();
     let resolved = resolve(state, &model).await?;
     let endpoint = resolved.route.ready()?;
     let target = target_format(front, endpoint).ok_or_else(|| {
@@ -211,7 +219,7 @@ async fn chat(
     });
     if routed.target != front {
         drop(request);
-        return crate::translate::run(state, front, routed, &body, log).await;
+        return crate::translate::run(state, front, routed, &body, None, log).await;
     }
     let endpoint = routed.route.ready()?;
     let mut changed = shape(

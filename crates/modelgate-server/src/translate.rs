@@ -25,15 +25,23 @@ use crate::respond;
 use crate::responses_door::add_dropped_tools_header;
 use crate::state::AppState;
 
+/// `stream`: set when the URL, not the body, says whether to stream.
 pub async fn run(
     state: &Arc<AppState>,
     front: Format,
     routed: Routed,
     body: &[u8],
+    stream: Option<bool>,
     log: &mut Option<RequestLog>,
 ) -> Result<Response, GatewayError> {
     let endpoint = routed.route.ready()?;
-    let request = front.decode_request(body)?;
+    let mut request = front.decode_request(body)?;
+    // Gemini's URL, not its body, says whether to stream.
+    if let Some(stream) = stream {
+        request.stream = stream;
+        // Its streams always carry usage.
+        request.include_usage = stream;
+    }
     let target = target(&routed);
     let mut names = ToolNames::default();
     let mut encoded = routed

@@ -9,6 +9,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod gemini;
 pub mod google_token;
 pub mod openai;
 pub mod responses;

@@ -21,6 +21,11 @@
 //! `responses.rs`: a reasoning item when `reasoning` is asked for, the
 //! request's settings echoed; `--canned` does not apply to it).
 //!
+//! `POST /v1beta/models/{model}:generateContent` (and
+//! `:streamGenerateContent`) does the same in the Gemini API's format (see
+//! `gemini.rs`: `x-goog-api-key` required, `functionCall` of the first
+//! function with `{"city":"Paris"}`, errors in Google's envelope).
+//!
 //! `--azure` serves a fake Azure OpenAI resource instead, below `/openai/`
 //! (see `modelgate_testkit::azure`: key `fake-azure-key`, Entra token
 //! `fake-entra-token`, deployments `fake-deployment` and `fake-mini`).
@@ -43,6 +48,8 @@ use modelgate_testkit::{anthropic, openai};
 use serde_json::{Value, json};
 
 // The bin is one file at its root; its modes live beside it in a folder.
+#[path = "fake_upstream/gemini.rs"]
+mod gemini;
 #[path = "fake_upstream/responses.rs"]
 mod responses;
 #[path = "fake_upstream/thinking.rs"]
@@ -175,6 +182,8 @@ fn main() {
             .route("/chat/completions", post(chat))
             .route("/v1/responses", post(responses::create))
             .route("/responses", post(responses::create))
+            .route("/v1beta/models", get(gemini::models))
+            .route("/v1beta/models/{*rest}", post(gemini::generate))
             .with_state(options);
         let app = if azure {
             modelgate_testkit::azure::router(modelgate_testkit::azure::Resource::default())

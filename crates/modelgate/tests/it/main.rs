@@ -12,6 +12,7 @@ mod cli;
 mod cli_usability;
 mod errors;
 mod fallback;
+mod gemini;
 mod google;
 mod harness;
 mod lifecycle;
