@@ -109,7 +109,12 @@ impl Endpoint {
             ))
         })?;
         let keys: Vec<ApiKey> = config.keys().into_iter().map(ApiKey::new).collect();
-        let secrets = secrets_of(&keys, &config.headers, &config.base_url);
+        let mut secrets = secrets_of(&keys, &config.headers, &config.base_url);
+        if let Some(vertex) = &vertex {
+            // gcloud's refresh token and client secret, if those are the credentials.
+            secrets.extend(vertex.secrets());
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+        }
         Ok(Self {
             name: config.name.clone(),
             spec: config.spec,

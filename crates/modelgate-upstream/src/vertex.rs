@@ -110,6 +110,14 @@ impl Vertex {
         }
     }
 
+    /// The secrets the credentials hold that a message could echo.
+    pub fn secrets(&self) -> Vec<modelgate_protocol::secret::ApiKey> {
+        match &self.tokens {
+            Ok(source) => source.credentials().secrets(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// Forgets a token the upstream refused (401), so the next request
     /// exchanges a new one.
     pub async fn invalidate(&self, rejected: &AccessToken) {
@@ -298,6 +306,34 @@ mod tests {
         assert_eq!(
             global.model_url(&default_base("global"), "gemini-2.5-flash", false),
             "https://aiplatform.googleapis.com/v1/projects/my-project/locations/global/publishers/google/models/gemini-2.5-flash:generateContent"
+        );
+    }
+
+    #[test]
+    fn a_global_endpoint_without_base_url_calls_the_global_host() {
+        let config: EndpointConfig = serde_json::from_value(serde_json::json!({
+            "name": "vx",
+            "spec": "google-vertex",
+            "project_id": "my-project",
+            "location": "global",
+            "credentials": "{\"type\": \"service_account\"}",
+        }))
+        .unwrap();
+        let ep = Endpoint::build(&config, modelgate_config::TimeoutSettings::default()).unwrap();
+        let url = ep
+            .model_url(crate::auth::Operation::Chat, "claude-opus-4", true)
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://aiplatform.googleapis.com/v1/projects/my-project/locations/global/publishers/anthropic/models/claude-opus-4:streamRawPredict"
+        );
+        // Unloadable credentials do not stop the build: requests report them.
+        let vertex = ep.vertex.as_ref().unwrap();
+        assert!(
+            vertex
+                .tokens
+                .as_ref()
+                .is_err_and(|e| e.message.contains("is missing"))
         );
     }
 

@@ -146,6 +146,16 @@ async fn openai_clients_reach_gemini_and_claude_models_with_one_token() {
 }
 
 #[tokio::test]
+async fn concurrent_requests_share_one_token_exchange() {
+    let (tokens, vertex, gw) = setup("").await;
+    let requests = (0..8).map(|_| gw.chat("vx/gemini-2.5-flash"));
+    let answers = futures_util::future::join_all(requests).await;
+    assert!(answers.iter().all(|a| a.status == 200));
+    assert_eq!(tokens.exchanges(), 1);
+    assert_eq!(vertex.upstream.hits(), 8);
+}
+
+#[tokio::test]
 async fn model_publishers_route_an_id_that_does_not_say() {
     let (_tokens, vertex, gw) = setup("    model_publishers: {my-claude: anthropic}\n").await;
     let answer = gw
