@@ -16,7 +16,8 @@
 //!
 //! Answers: `generateContent` a Gemini response, `streamGenerateContent`
 //! (with `?alt=sse`) its SSE stream, `rawPredict` an Anthropic message,
-//! `streamRawPredict` an Anthropic stream. The text is [`ANSWER`].
+//! `streamRawPredict` an Anthropic stream, `count-tokens:rawPredict`
+//! (with `model` in the body) `{"input_tokens": 11}`. The text is [`ANSWER`].
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -154,6 +155,12 @@ fn answer(req: &Recorded, prefix: &str) -> Reply {
                     "this fake streams only with alt=sse",
                 )
             }
+        }
+        ("anthropic", "rawPredict") if model == "count-tokens" => {
+            if body["model"].as_str().is_none() {
+                return error(400, "INVALID_ARGUMENT", "model: Field required");
+            }
+            Reply::json(200, &json!({"input_tokens": 11}))
         }
         ("anthropic", "rawPredict" | "streamRawPredict") => {
             if body.get("model").is_some() {

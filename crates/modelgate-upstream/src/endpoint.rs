@@ -149,7 +149,7 @@ impl Endpoint {
             _ if self.direct => self.base_url.clone(),
             (Some(azure), _, _) => azure::url(azure, &self.base_url, op),
             (_, Some(version), _) => google::models_url(&self.base_url, version),
-            (_, _, Some(vertex)) => vertex.location_url(&self.base_url),
+            (_, _, Some(vertex)) => vertex.op_url(&self.base_url, op),
             (None, None, None) => format!("{}/{}", self.base_url, crate::auth::path(self.spec, op)),
         }
     }

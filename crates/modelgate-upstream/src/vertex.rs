@@ -7,6 +7,7 @@
 //! | google | stream | `…/publishers/google/models/{m}:streamGenerateContent?alt=sse` |
 //! | anthropic | generate | `…/publishers/anthropic/models/{m}:rawPredict` |
 //! | anthropic | stream | `…/publishers/anthropic/models/{m}:streamRawPredict` |
+//! | anthropic | count tokens | `…/publishers/anthropic/models/count-tokens:rawPredict` (`model` in the body) |
 //!
 //! The publisher of a model is [`EndpointConfig::publisher_of`] (its
 //! `model_publishers` entry, else `claude*` is Anthropic's and the rest
@@ -85,6 +86,19 @@ impl Vertex {
             percent_encode(&self.project),
             percent_encode(&self.location)
         )
+    }
+
+    /// The URL of an operation that names no model: Claude's token count
+    /// (`publishers/anthropic/models/count-tokens:rawPredict`, the model in
+    /// the body), else the location itself (it serves nothing: a 404).
+    pub fn op_url(&self, base: &str, op: crate::auth::Operation) -> String {
+        match op {
+            crate::auth::Operation::CountTokens => format!(
+                "{}/publishers/anthropic/models/count-tokens:rawPredict",
+                self.location_url(base)
+            ),
+            _ => self.location_url(base),
+        }
     }
 
     /// The URL that generates with `model`, streamed or not.

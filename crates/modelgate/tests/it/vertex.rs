@@ -201,6 +201,24 @@ async fn anthropic_clients_pass_through_to_claude_with_the_vertex_body_edits() {
 }
 
 #[tokio::test]
+async fn claude_token_counts_go_to_vertex_count_tokens() {
+    let (_tokens, vertex, gw) = setup("").await;
+    let request = json!({
+        "model": "vx/claude-sonnet-4",
+        "messages": [{"role": "user", "content": "hi"}],
+    });
+    let answer = gw.post("/v1/messages/count_tokens", &request).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    assert_eq!(answer.json, json!({"input_tokens": 11}));
+    let sent = vertex.upstream.last();
+    assert_eq!(
+        sent.path,
+        model_path("count-tokens", "anthropic", "rawPredict")
+    );
+    assert_eq!(sent.json()["model"], "claude-sonnet-4");
+}
+
+#[tokio::test]
 async fn short_lived_tokens_are_refreshed_and_a_revoked_one_replaced_once() {
     let (tokens, vertex, gw) = setup("").await;
     // Shorter than the refresh margin: each request needs a new token.
