@@ -8,6 +8,12 @@
 //! answer: another key would not fix a broken server. Network errors are
 //! not retried either. This happens before any byte reaches the client, so
 //! fallback can never mix two responses.
+//!
+//! A `google-vertex` endpoint has no keys: each request carries the access
+//! token of its token source (`Authorization: Bearer`); a token that
+//! cannot be had is a 502 `upstream_auth_failed` with the diagnosis, and a
+//! 401 (a token revoked before its expiry) makes it get a new token and
+//! send the request once more.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -124,6 +124,19 @@ impl Vertex {
         }
     }
 
+    /// The credentials as the key test names them: the service account's
+    /// email, else what kind they are (never a secret).
+    pub fn shown(&self) -> String {
+        match &self.tokens {
+            Ok(source) => match source.credentials() {
+                Credentials::ServiceAccount(sa) => sa.client_email.clone(),
+                Credentials::AuthorizedUser(_) => "(gcloud user credentials)".to_owned(),
+                Credentials::Metadata(_) => "(metadata server)".to_owned(),
+            },
+            Err(_) => "(credentials)".to_owned(),
+        }
+    }
+
     /// The secrets the credentials hold that a message could echo.
     pub fn secrets(&self) -> Vec<modelgate_protocol::secret::ApiKey> {
         match &self.tokens {
@@ -210,7 +223,8 @@ pub fn not_found_hint(vertex: &Vertex) -> String {
 /// model is the first of `models.default`, else `gemini-2.0-flash`.
 pub async fn probe(ep: &Endpoint, vertex: &Vertex) -> KeyReport {
     let model = vertex.probe_model.as_deref();
-    let shown = "(credentials)";
+    let shown = vertex.shown();
+    let shown = shown.as_str();
     let token = match vertex.token().await {
         Ok(token) => token,
         Err(e) => {

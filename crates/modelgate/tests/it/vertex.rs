@@ -292,6 +292,10 @@ async fn key_test_verdicts_and_hints() {
         "{:?}",
         report.json
     );
+    assert_eq!(
+        report.json["results"][0]["key"],
+        modelgate_testkit::google_token::CLIENT_EMAIL
+    );
     // The probe is an empty body to the first configured model.
     assert_eq!(
         vertex.upstream.last().path,
