@@ -219,7 +219,10 @@ impl EndpointConfig {
     /// by default every endpoint but a direct one (whose base URL is an
     /// operation, with no list beside it).
     pub fn fetches_models(&self) -> bool {
-        self.models.fetch.unwrap_or(!self.direct_endpoint)
+        // Vertex AI has no list per location to fetch (see `modelgate_upstream::vertex`).
+        self.models
+            .fetch
+            .unwrap_or(!self.direct_endpoint && self.spec != Spec::GoogleVertex)
     }
 
     /// The base URL requests are built on: `base_url`, or when it is left

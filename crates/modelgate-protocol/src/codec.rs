@@ -24,7 +24,9 @@ impl Format {
             Spec::OpenAiChatCompletions | Spec::Azure => Some(Format::OpenAiChat),
             Spec::Anthropic => Some(Format::Anthropic),
             Spec::OpenAiResponses => Some(Format::OpenAiResponses),
-            Spec::Google => Some(Format::Gemini),
+            // Vertex AI's Gemini models; its Claude models speak Anthropic
+            // Messages (the gateway picks by the model's publisher).
+            Spec::Google | Spec::GoogleVertex => Some(Format::Gemini),
             _ => None,
         }
     }

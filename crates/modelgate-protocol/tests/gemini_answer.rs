@@ -357,7 +357,10 @@ fn error_envelopes_become_their_errors() {
         err.message,
         "Resource has been exhausted (e.g. check quota)."
     );
-    assert_eq!(err.code, None, "Google's status is not another format's code");
+    assert_eq!(
+        err.code, None,
+        "Google's status is not another format's code"
+    );
 
     let array =
         br#"[{"error":{"code":400,"message":"API key not valid.","status":"INVALID_ARGUMENT"}}]"#;

@@ -364,6 +364,9 @@ async fn models(state: &AppState, name: &str) -> Result<(StatusCode, Value)> {
         (Ok(_), Some(why)) => Some(format!(
             "could not fetch the list from the endpoint, showing the configured models: {why}"
         )),
+        (Ok(ep), None) if ep.vertex.is_some() && route.config.models.fetch.is_none() => Some(
+            "Vertex AI has no model list per location: showing the configured models".to_owned(),
+        ),
         (Ok(_), None) if !route.config.fetches_models() => {
             Some("`models.fetch` is off: showing the configured models".to_owned())
         }

@@ -157,7 +157,8 @@ pub async fn route_model(
     check_model_id(&model)?;
     let resolved = resolve(state, &model).await?;
     let endpoint = resolved.route.ready()?;
-    let target = target_format(front, endpoint).ok_or_else(|| {
+    let upstream_model = endpoint.map_model(&resolved.model).to_owned();
+    let target = target_format(front, endpoint, &upstream_model).ok_or_else(|| {
         GatewayError::new(
             ErrorKind::NotSupported,
             format!(
@@ -167,7 +168,6 @@ pub async fn route_model(
         )
         .with_code("spec_not_supported")
     })?;
-    let upstream_model = endpoint.map_model(&resolved.model).to_owned();
     Ok(Routed {
         route: resolved.route,
         client_model: model,
@@ -178,10 +178,17 @@ pub async fn route_model(
 
 /// The format a request is sent to the endpoint in: its spec's, except
 /// that a Responses client reaches an endpoint that also speaks Responses
-/// (Azure's v1 API) without translation.
-fn target_format(front: Format, endpoint: &Endpoint) -> Option<Format> {
+/// (Azure's v1 API) without translation, and that Vertex AI's format is
+/// its model's publisher's.
+fn target_format(front: Format, endpoint: &Endpoint, upstream_model: &str) -> Option<Format> {
     if front == Format::OpenAiResponses && endpoint.speaks_responses() {
         return Some(Format::OpenAiResponses);
+    }
+    if let Some(vertex) = &endpoint.vertex {
+        return Some(match vertex.publisher_of(upstream_model) {
+            modelgate_config::Publisher::Google => Format::Gemini,
+            modelgate_config::Publisher::Anthropic => Format::Anthropic,
+        });
     }
     Format::of_spec(endpoint.spec)
 }
@@ -228,6 +235,9 @@ async fn chat(
         &routed.client_model,
         &routed.upstream_model,
     );
+    if endpoint.vertex.is_some() {
+        changed |= vertex_body(&mut request, routed.target);
+    }
     // Usage is recorded for every stream: ask for it, and drop the chunk
     // later if the client did not.
     let strip_usage = front == Format::OpenAiChat
@@ -424,6 +434,24 @@ pub fn shape(
     }
     for (key, value) in &ep.add_params {
         request.merge(key, value);
+        changed = true;
+    }
+    changed
+}
+
+/// A body for Vertex AI: the model is in the URL, so `model` goes (Vertex
+/// refuses it); a Claude body carries `anthropic_version` (Vertex's own).
+fn vertex_body(request: &mut JsonObject<'_>, target: Format) -> bool {
+    let mut changed = false;
+    if request.contains("model") {
+        request.remove("model");
+        changed = true;
+    }
+    if target == Format::Anthropic && !request.contains("anthropic_version") {
+        request.set_str(
+            "anthropic_version",
+            modelgate_upstream::vertex::ANTHROPIC_VERSION,
+        );
         changed = true;
     }
     changed

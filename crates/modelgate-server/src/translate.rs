@@ -48,6 +48,12 @@ pub async fn run(
         .target
         .encode_request(&request, &target, &mut names)?;
     apply_settings(&mut encoded, endpoint);
+    if endpoint.vertex.is_some()
+        && routed.target == Format::Anthropic
+        && let Value::Object(map) = &mut encoded
+    {
+        modelgate_upstream::vertex::edit_claude_body(map);
+    }
     let upstream_body = serde_json::to_vec(&encoded).map_err(|e| {
         GatewayError::internal(format!("cannot serialize the translated request: {e}"))
     })?;

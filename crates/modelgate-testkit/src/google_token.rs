@@ -129,6 +129,18 @@ impl FakeGoogleToken {
         self.shared.issued.load(Ordering::SeqCst)
     }
 
+    /// Whether a token was issued by this fake (for fakes that check the
+    /// Bearer token: [`crate::vertex`]).
+    pub fn issued_checker(&self) -> impl Fn(&str) -> bool + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move |token: &str| {
+            token
+                .strip_prefix("ya29.fake-")
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n >= 1 && n <= shared.issued.load(Ordering::SeqCst))
+        }
+    }
+
     /// Requests received, refused ones included.
     pub fn requests(&self) -> usize {
         self.shared.requests.load(Ordering::SeqCst)

@@ -14,5 +14,6 @@ pub mod google_token;
 pub mod openai;
 pub mod responses;
 mod server;
+pub mod vertex;
 
 pub use server::{FakeUpstream, Recorded, Reply};

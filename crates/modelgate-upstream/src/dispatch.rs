@@ -8,6 +8,12 @@
 //! answer: another key would not fix a broken server. Network errors are
 //! not retried either. This happens before any byte reaches the client, so
 //! fallback can never mix two responses.
+//!
+//! A `google-vertex` endpoint has no keys: each request carries the access
+//! token of its token source (`Authorization: Bearer`); a token that
+//! cannot be had is a 502 `upstream_auth_failed` with the diagnosis, and a
+//! 401 (a token revoked before its expiry) makes it get a new token and
+//! send the request once more.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -94,6 +100,9 @@ async fn send_with_keys(
     body: Option<Bytes>,
     extra: &HeaderMap,
 ) -> Result<UpstreamResponse, GatewayError> {
+    if let Some(vertex) = &ep.vertex {
+        return send_with_token(ep, vertex, method, url, body, extra).await;
+    }
     if ep.keys.is_empty() {
         let response = attempt(ep, &method, url, None, body, extra).await?;
         return Ok(UpstreamResponse {
@@ -141,6 +150,38 @@ async fn send_with_keys(
         });
     }
     Err(exhausted(ep, cooldowns, &rejections))
+}
+
+/// An endpoint with a token source (`google-vertex`): `Authorization:
+/// Bearer {token}`. A token that cannot be had is a 502 with the
+/// diagnosis; a 401 means the token was revoked before it expired, so it
+/// is forgotten and the request sent once more with a new one.
+async fn send_with_token(
+    ep: &Endpoint,
+    vertex: &crate::vertex::Vertex,
+    method: Method,
+    url: reqwest::Url,
+    body: Option<Bytes>,
+    extra: &HeaderMap,
+) -> Result<UpstreamResponse, GatewayError> {
+    let mut retried = false;
+    loop {
+        let token = vertex
+            .token()
+            .await
+            .map_err(|e| crate::vertex::auth_error(ep, &e))?;
+        let auth = crate::vertex::bearer(&token).map_err(|e| crate::vertex::auth_error(ep, &e))?;
+        let response = attempt(ep, &method, url.clone(), Some(auth), body.clone(), extra).await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED || retried {
+            return Ok(UpstreamResponse {
+                response,
+                key_index: None,
+            });
+        }
+        tracing::info!(endpoint = %ep.name, "the access token was refused (401): getting a new one");
+        vertex.invalidate(&token).await;
+        retried = true;
+    }
 }
 
 async fn attempt(

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::auth::Operation;
 use crate::azure::{self, Azure};
 use crate::google;
+use crate::vertex::Vertex;
 
 /// An endpoint with its `${VAR}`s resolved and everything a request needs
 /// prepared once, so the request path allocates nothing for configuration.
@@ -40,6 +41,9 @@ pub struct Endpoint {
     pub azure: Option<Azure>,
     /// A `google` endpoint's path version (`v1beta`, `v1`, `v1alpha`).
     pub gemini_version: Option<String>,
+    /// A `google-vertex` endpoint's project, location, publishers and
+    /// token source (it has no keys: requests carry its access token).
+    pub vertex: Option<Vertex>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,12 +88,16 @@ impl Endpoint {
         let azure = (config.spec == Spec::Azure).then(|| Azure::from_config(config, &base_url));
         let gemini_version =
             (config.spec == Spec::Google).then(|| config.gemini_api_version().to_owned());
-        let chat = match (&azure, &gemini_version) {
+        let vertex = (config.spec == Spec::GoogleVertex)
+            .then(|| Vertex::from_config(config, timeouts.connect.0));
+        let chat = match (&azure, &gemini_version, &vertex) {
             _ if config.direct_endpoint => base_url.clone(),
-            (Some(azure), _) => azure::chat_base(azure, &base_url),
+            // The model and publisher go in the path: see `model_url`.
+            (_, _, Some(vertex)) => vertex.location_url(&base_url),
+            (Some(azure), _, _) => azure::chat_base(azure, &base_url),
             // The model goes in the path: see `model_url`.
-            (_, Some(version)) => google::models_url(&base_url, version),
-            (None, None) => format!(
+            (_, Some(version), _) => google::models_url(&base_url, version),
+            (None, None, None) => format!(
                 "{base_url}/{}",
                 crate::auth::path(config.spec, Operation::Chat)
             ),
@@ -101,7 +109,12 @@ impl Endpoint {
             ))
         })?;
         let keys: Vec<ApiKey> = config.keys().into_iter().map(ApiKey::new).collect();
-        let secrets = secrets_of(&keys, &config.headers, &config.base_url);
+        let mut secrets = secrets_of(&keys, &config.headers, &config.base_url);
+        if let Some(vertex) = &vertex {
+            // gcloud's refresh token and client secret, if those are the credentials.
+            secrets.extend(vertex.secrets());
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+        }
         Ok(Self {
             name: config.name.clone(),
             spec: config.spec,
@@ -118,6 +131,7 @@ impl Endpoint {
             chat_url,
             azure,
             gemini_version,
+            vertex,
         })
     }
 
@@ -131,11 +145,12 @@ impl Endpoint {
     /// [`azure::url`] (its classic chat URL names the deployment
     /// `{deployment}`: use [`model_url`](Self::model_url) to send).
     pub fn url(&self, op: Operation) -> String {
-        match (&self.azure, &self.gemini_version) {
+        match (&self.azure, &self.gemini_version, &self.vertex) {
             _ if self.direct => self.base_url.clone(),
-            (Some(azure), _) => azure::url(azure, &self.base_url, op),
-            (_, Some(version)) => google::models_url(&self.base_url, version),
-            (None, None) => format!("{}/{}", self.base_url, crate::auth::path(self.spec, op)),
+            (Some(azure), _, _) => azure::url(azure, &self.base_url, op),
+            (_, Some(version), _) => google::models_url(&self.base_url, version),
+            (_, _, Some(vertex)) => vertex.op_url(&self.base_url, op),
+            (None, None, None) => format!("{}/{}", self.base_url, crate::auth::path(self.spec, op)),
         }
     }
 
@@ -149,6 +164,10 @@ impl Endpoint {
         model: &str,
         stream: bool,
     ) -> Result<reqwest::Url, String> {
+        if let (Operation::Chat, Some(vertex), false) = (op, &self.vertex, self.direct) {
+            let url = vertex.model_url(&self.base_url, model, stream);
+            return reqwest::Url::parse(&url).map_err(|e| format!("invalid URL: {e}"));
+        }
         if let (Operation::Chat, Some(version), false) = (op, &self.gemini_version, self.direct) {
             let url = google::generate_url(&self.base_url, version, model, stream);
             return reqwest::Url::parse(&url).map_err(|e| format!("invalid URL: {e}"));

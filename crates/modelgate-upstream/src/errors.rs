@@ -160,7 +160,7 @@ pub fn status_error_for(
 pub async fn explain_404(ep: &Endpoint, key_index: Option<usize>, body: &[u8]) -> GatewayError {
     let upstream = decode_upstream_error(body);
     // Azure's 404s say what is missing; its layout is not probed.
-    if ep.direct || ep.azure.is_some() || is_about_model(&upstream) {
+    if ep.direct || ep.azure.is_some() || ep.vertex.is_some() || is_about_model(&upstream) {
         return status_error_with(ep, 404, body, None, None);
     }
     let key = key_index.and_then(|i| ep.keys.get(i));
@@ -193,6 +193,9 @@ fn status_error_with(
         return err;
     }
     let mut message = format!("endpoint `{}` answered HTTP {status}{said}", ep.name);
+    if let (404, Some(vertex)) = (status, &ep.vertex) {
+        message.push_str(&crate::vertex::not_found_hint(vertex));
+    }
     let kind = match status {
         400 | 409 | 413 | 415 | 422 => ErrorKind::InvalidRequest,
         404 => ErrorKind::NotFound,
@@ -202,7 +205,7 @@ fn status_error_with(
         _ if status >= 500 => ErrorKind::Upstream,
         _ => ErrorKind::InvalidRequest,
     };
-    if status == 404 {
+    if status == 404 && ep.vertex.is_none() {
         message.push_str(&not_found_hint(ep, &upstream, body, found));
     }
     // Anthropic names the kind itself (billing_error, request_too_large…).
@@ -248,7 +251,13 @@ fn prompt_filtered(ep: &Endpoint, status: u16, categories: &[String]) -> Gateway
 /// The endpoint refused its own credentials (or their absence).
 fn auth_failed(ep: &Endpoint, status: u16, said: &str) -> GatewayError {
     let at = ep.authority();
-    let message = if let Some(azure) = &ep.azure {
+    let message = if let Some(vertex) = &ep.vertex {
+        format!(
+            "Vertex AI at {at} refused the request of endpoint `{}` (HTTP {status}{said}): {}",
+            ep.name,
+            crate::vertex::auth_hint(vertex, status)
+        )
+    } else if let Some(azure) = &ep.azure {
         let missing = if ep.keys.is_empty() {
             format!(
                 "; endpoint `{}` has no key: add one with `modelgate endpoints update {} --api-key …`",

@@ -116,6 +116,9 @@ async fn probe(ep: &Endpoint, key: Option<&ApiKey>) -> KeyReport {
     if let Some(azure) = &ep.azure {
         return crate::keytest_azure::probe(ep, azure, key, &shown).await;
     }
+    if let Some(vertex) = &ep.vertex {
+        return crate::vertex::probe(ep, vertex).await;
+    }
     let models_url = ep.url(Operation::Models);
     let (status, response) = match send(ep, key, Method::GET, &models_url).await {
         Ok(response) => (response.status().as_u16(), response),

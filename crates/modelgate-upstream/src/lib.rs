@@ -26,6 +26,7 @@ pub mod keytest;
 mod keytest_azure;
 pub mod models;
 pub mod probe;
+pub mod vertex;
 
 pub use cooldown::KeyCooldowns;
 pub use dispatch::{UpstreamResponse, send};

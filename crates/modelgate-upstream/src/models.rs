@@ -44,6 +44,18 @@ pub async fn fetch_models(
             ),
         ));
     }
+    if ep.vertex.is_some() {
+        // Decision: Vertex AI lists publisher models only through the
+        // Model Garden API (`v1beta1`, global, paginated over every
+        // publisher), not per location for what a project may call.
+        return Err(GatewayError::new(
+            ErrorKind::NotSupported,
+            format!(
+                "endpoint `{}` is a Vertex AI endpoint, which has no model list per location: list its models in `models.default` (or call them as `{}/MODEL`)",
+                ep.name, ep.name
+            ),
+        ));
+    }
     if let Some(azure) = &ep.azure {
         return fetch_azure(ep, cooldowns, &crate::azure::list_urls(azure, &ep.base_url)).await;
     }

@@ -88,6 +88,7 @@ impl Spec {
                 | Spec::Anthropic
                 | Spec::Azure
                 | Spec::Google
+                | Spec::GoogleVertex
         )
     }
 
@@ -160,7 +161,7 @@ mod tests {
     fn azure_and_google_are_supported_vertex_and_bedrock_not_yet() {
         assert!(Spec::Azure.is_supported());
         assert!(Spec::Google.is_supported());
-        assert!(!Spec::GoogleVertex.is_supported());
+        assert!(Spec::GoogleVertex.is_supported());
         assert!(!Spec::AmazonBedrock.is_supported());
     }
 

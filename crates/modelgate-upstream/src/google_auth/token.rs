@@ -117,6 +117,20 @@ impl TokenSource {
         outcome
     }
 
+    /// Forgets `rejected` (an upstream answered 401 to it: revoked before
+    /// it expired), so the next [`token`](Self::token) exchanges anew. A
+    /// token another caller already replaced is left alone.
+    pub async fn invalidate(&self, rejected: &AccessToken) {
+        let mut state = self.state.lock().await;
+        if state
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose() == rejected.expose())
+        {
+            state.token = None;
+        }
+    }
+
     async fn exchange(&self) -> Result<AccessToken, AuthError> {
         let client = crate::client::for_this_thread(self.connect_timeout);
         match &self.credentials {

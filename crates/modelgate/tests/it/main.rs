@@ -24,3 +24,4 @@ mod routes;
 mod streaming;
 mod trust;
 mod upstream_limits;
+mod vertex;
