@@ -87,8 +87,17 @@ fn kind_of_code(code: u64) -> ErrorKind {
 /// envelope, so a caller can fall back to the HTTP status.
 pub fn decode_error(body: &[u8]) -> Option<(ErrorKind, String, Option<String>)> {
     let value: Value = serde_json::from_slice(body).ok()?;
+    let (kind, message, status) = read_envelope(&value)?;
+    Some((kind?, message, status))
+}
+
+/// The envelope in `value` (also inside a one-element array): its kind
+/// when the status, the code or the reason says one, its message and its
+/// `status` name. The one reader of Google's errors, for bodies and for
+/// error chunks in a stream (`wire::error_of`).
+pub(crate) fn read_envelope(value: &Value) -> Option<(Option<ErrorKind>, String, Option<String>)> {
     let envelope = match value {
-        Value::Array(mut items) if !items.is_empty() => items.swap_remove(0),
+        Value::Array(items) => items.first()?,
         other => other,
     };
     let error = envelope.get("error")?.as_object()?;
@@ -111,12 +120,12 @@ pub fn decode_error(body: &[u8]) -> Option<(ErrorKind, String, Option<String>)> 
                 .any(|d| d.get("reason").and_then(Value::as_str) == Some("API_KEY_INVALID"))
         });
     let kind = if key_invalid {
-        ErrorKind::Authentication
+        Some(ErrorKind::Authentication)
     } else {
         status
             .as_deref()
             .and_then(kind_of_status)
-            .or_else(|| code.map(kind_of_code))?
+            .or_else(|| code.map(kind_of_code))
     };
     Some((kind, message, status))
 }

@@ -248,66 +248,22 @@ pub(crate) fn arguments_object(arguments: &str) -> Value {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct WireError {
-    #[serde(default)]
-    code: Option<u64>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ErrorEnvelope {
-    One { error: WireError },
-    Many(Vec<ErrorEnvelopeOne>),
-}
-
-#[derive(Deserialize)]
-struct ErrorEnvelopeOne {
-    error: WireError,
-}
-
 /// The error a Google error envelope (`{"error": {…}}`, or that inside a
 /// one-element array, as the non-SSE stream endpoint sends it) describes;
 /// `None` when `value` is not one.
 pub(crate) fn error_of(value: &Value) -> Option<GatewayError> {
-    let err = match ErrorEnvelope::deserialize(value).ok()? {
-        ErrorEnvelope::One { error } => error,
-        ErrorEnvelope::Many(v) => v.into_iter().next()?.error,
-    };
-    let kind = match err.status.as_deref() {
-        Some("INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE") => {
-            ErrorKind::InvalidRequest
-        }
-        Some("UNAUTHENTICATED") => ErrorKind::Authentication,
-        Some("PERMISSION_DENIED") => ErrorKind::PermissionDenied,
-        Some("NOT_FOUND") => ErrorKind::NotFound,
-        Some("RESOURCE_EXHAUSTED") => ErrorKind::RateLimited,
-        Some("DEADLINE_EXCEEDED") => ErrorKind::Timeout,
-        Some("UNAVAILABLE") => ErrorKind::Overloaded,
-        _ => match err.code {
-            Some(400) => ErrorKind::InvalidRequest,
-            Some(401) => ErrorKind::Authentication,
-            Some(403) => ErrorKind::PermissionDenied,
-            Some(404) => ErrorKind::NotFound,
-            Some(429) => ErrorKind::RateLimited,
-            Some(503) => ErrorKind::Overloaded,
-            Some(504) => ErrorKind::Timeout,
-            _ => ErrorKind::Upstream,
-        },
-    };
-    let message = err
-        .message
+    let (kind, message, _) = super::error::read_envelope(value)?;
+    let message = Some(message)
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "the upstream reported an error".to_owned());
     // Google's `status` is told by the kind (`status_name` gives it back
     // to a Gemini client); it is not made the error's code, which other
     // formats' clients read in their own vocabulary (`rate_limit_exceeded`,
     // `server_error`…).
-    Some(GatewayError::new(kind, message))
+    Some(GatewayError::new(
+        kind.unwrap_or(ErrorKind::Upstream),
+        message,
+    ))
 }
 
 /// The Google `status` name shown to a Gemini client for an error kind.
